@@ -21,6 +21,8 @@ export interface Job {
   /** Name of its speed-up profile. */
   readonly profile: string;
   readonly kind: JobKind;
+  /** Smallest slice (compute slices) the job fits on, e.g. for its memory; absent means any. */
+  readonly minCompute?: number;
 }
 
 /** The paper's measured speed-ups over 1g for 2g / 3g / 4g / 7g. */

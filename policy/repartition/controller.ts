@@ -1,0 +1,42 @@
+// The repartitioning hook: at decision points a controller sees the cluster and may ask for new layouts.
+// The simulator and the operator both drive controllers through this one small interface.
+import type { GpuModel } from '../mig/catalog.js';
+import type { Layout } from '../mig/layout.js';
+
+export interface GpuState {
+  /** Stable index of the GPU in the cluster (simulator) or in the operator's snapshot. */
+  readonly id: number;
+  readonly model: GpuModel;
+  readonly layout: Layout;
+  /** Per slice of `layout`, whether a job runs on it. A GPU with any busy slice may not be reconfigured. */
+  readonly busy: readonly boolean[];
+  /** Whether a reconfiguration is in progress (the GPU is unavailable). */
+  readonly reconfiguring: boolean;
+  /** Time of the GPU's last layout change, minutes (−Infinity if never). */
+  readonly lastChange: number;
+}
+
+/** A job or pod waiting for a slice: the profile it wants and when it is due. */
+export interface PendingDemand {
+  readonly profile: string;
+  /** Deadline in minutes, Infinity when none. */
+  readonly deadline: number;
+}
+
+export interface ClusterView {
+  /** Minutes since the start of the run (simulator) or of the operator's epoch. */
+  readonly now: number;
+  readonly gpus: readonly GpuState[];
+  readonly pending: readonly PendingDemand[];
+}
+
+export interface LayoutChange {
+  readonly gpu: number;
+  readonly layout: Layout;
+}
+
+export interface Repartitioner {
+  readonly name: string;
+  /** Returns the GPUs to reconfigure; callers never apply a change to a GPU with a busy slice. */
+  decide(view: ClusterView): LayoutChange[];
+}
