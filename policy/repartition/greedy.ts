@@ -1,0 +1,231 @@
+// The demand-greedy repartitioner, today's common practice in MIG partitioners: give pending work the slice
+// profiles it lacks, only on GPUs where that disturbs nothing (every slice idle, not reconfiguring, past the
+// minimum dwell), changing as few GPUs as possible. Pure and deterministic: the same view gives the same
+// changes, in the same order.
+import type { GpuModel } from '../mig/catalog.js';
+import { maximalLayouts } from '../mig/enumerate.js';
+import type { Layout } from '../mig/layout.js';
+import type { ClusterView, GpuState, LayoutChange, PendingDemand, Repartitioner } from './controller.js';
+
+export interface GreedyOptions {
+  /** Minutes a GPU keeps a layout before it may change again (default 0). */
+  readonly minDwell?: number;
+  /** At most this many GPUs change per decision (default: no limit). */
+  readonly maxChanges?: number;
+}
+
+/**
+ * A GPU that may change. `used` holds, per profile, the deadlines of pending demands that its current free
+ * slices already cover: changing the GPU gives those demands back unless the new layout covers them again.
+ */
+interface Candidate {
+  readonly gpu: GpuState;
+  readonly key: string;
+  readonly used: Map<string, number[]>;
+}
+
+/** One scored option: change a GPU of a class of equivalent candidates to a layout. */
+interface Move {
+  readonly cls: Candidate[];
+  readonly layout: Layout;
+  readonly layoutIndex: number;
+  readonly gain: number;
+  /** Earliest deadline among the demands the move newly covers (sooner is better). */
+  readonly urgency: number;
+  /** Demands the GPU's free slices serve now: a pod may land there before the change, so fewer is better. */
+  readonly released: number;
+  /** Slices kept unchanged (more is better: the smallest physical change). */
+  readonly kept: number;
+}
+
+const sliceKey = (s: { profile: string; start: number }): string => `${s.profile}@${s.start}`;
+const layoutKey = (l: Layout): string => l.slices.map(sliceKey).join(',');
+
+function byDeadline(a: PendingDemand, b: PendingDemand): number {
+  return a.deadline - b.deadline;
+}
+
+/** Removes and returns the first `n` (earliest) deadlines of a sorted list. */
+function takeEarliest(list: number[], n: number): number[] {
+  return list.splice(0, Math.min(n, list.length));
+}
+
+/** Merges sorted deadline lists into one sorted list. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  return [...a, ...b].sort((x, y) => x - y);
+}
+
+function countProfiles(layout: Layout): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const s of layout.slices) m.set(s.profile, (m.get(s.profile) ?? 0) + 1);
+  return m;
+}
+
+/** Whether nothing on the GPU may be disturbed and its dwell has passed. */
+function isCandidate(g: GpuState, now: number, minDwell: number): boolean {
+  return !g.reconfiguring && !g.busy.some(Boolean) && now - g.lastChange >= minDwell;
+}
+
+export function greedyRepartitioner(options: GreedyOptions = {}): Repartitioner {
+  const minDwell = options.minDwell ?? 0;
+  const maxChanges = options.maxChanges ?? Infinity;
+  // Layout tables depend only on the model and the profile set; caching them keeps a decision cheap.
+  const tables = new Map<string, Layout[]>();
+  const layoutsFor = (model: GpuModel, profiles: readonly string[]): Layout[] => {
+    const key = `${model.name}|${profiles.join(',')}`;
+    let t = tables.get(key);
+    if (!t) {
+      t = maximalLayouts(model, profiles);
+      tables.set(key, t);
+    }
+    return t;
+  };
+  return {
+    name: 'greedy',
+    decide: (view) => decideGreedy(view, minDwell, maxChanges, layoutsFor),
+  };
+}
+
+type LayoutsFor = (model: GpuModel, profiles: readonly string[]) => Layout[];
+
+function decideGreedy(view: ClusterView, minDwell: number, maxChanges: number, layoutsFor: LayoutsFor): LayoutChange[] {
+  if (view.pending.length === 0 || maxChanges <= 0) return [];
+  const lack = demandsByProfile(view.pending);
+  const gpus = [...view.gpus].sort((a, b) => a.id - b.id);
+  const candidates: GpuState[] = [];
+  // Slices that cannot change (or are on their way) serve demand first; candidates' free slices next.
+  for (const g of gpus) {
+    if (isCandidate(g, view.now, minDwell)) candidates.push(g);
+    else coverWithFreeSlices(g, lack);
+  }
+  const pool = candidates.map((g) => toCandidate(g, lack));
+  if (![...lack.values()].some((l) => l.length > 0)) return [];
+
+  const changes: LayoutChange[] = [];
+  while (changes.length < maxChanges) {
+    const move = bestMove(pool, lack, layoutsFor);
+    if (!move) break;
+    const chosen = move.cls[0] as Candidate;
+    apply(chosen, move.layout, lack);
+    pool.splice(pool.indexOf(chosen), 1);
+    changes.push({ gpu: chosen.gpu.id, layout: move.layout });
+  }
+  return changes;
+}
+
+/** Pending deadlines per profile, each list earliest first. */
+function demandsByProfile(pending: readonly PendingDemand[]): Map<string, number[]> {
+  const lack = new Map<string, number[]>();
+  for (const d of [...pending].sort(byDeadline)) {
+    const list = lack.get(d.profile) ?? [];
+    list.push(d.deadline);
+    lack.set(d.profile, list);
+  }
+  return lack;
+}
+
+/** Lets the GPU's free slices (all slices when it is reconfiguring towards `layout`) cover demand. */
+function coverWithFreeSlices(g: GpuState, lack: Map<string, number[]>): void {
+  g.layout.slices.forEach((s, i) => {
+    if (g.busy[i] && !g.reconfiguring) return;
+    const list = lack.get(s.profile);
+    if (list && list.length > 0) list.shift();
+  });
+}
+
+function toCandidate(g: GpuState, lack: Map<string, number[]>): Candidate {
+  const used = new Map<string, number[]>();
+  for (const [profile, n] of countProfiles(g.layout)) {
+    const list = lack.get(profile);
+    if (!list || list.length === 0) continue;
+    used.set(profile, takeEarliest(list, n));
+  }
+  const usedKey = [...used.entries()].map(([p, d]) => `${p}:${d.join('/')}`).join(';');
+  return { gpu: g, used, key: `${g.model.name}|${layoutKey(g.layout)}|${usedKey}` };
+}
+
+/** Profiles worth building layouts from: the model's general ones plus any `+me` profile that is asked for. */
+function profileSetFor(model: GpuModel, lack: Map<string, number[]>): string[] {
+  return model.profiles
+    .filter((p) => !p.mediaExtensions || (lack.get(p.name)?.length ?? 0) > 0)
+    .map((p) => p.name)
+    .sort();
+}
+
+/** The best move over all candidate classes and layouts, or undefined when nothing gains. */
+function bestMove(pool: readonly Candidate[], lack: Map<string, number[]>, layoutsFor: LayoutsFor): Move | undefined {
+  const classes = new Map<string, Candidate[]>();
+  for (const c of pool) {
+    const list = classes.get(c.key);
+    if (list) list.push(c);
+    else classes.set(c.key, [c]);
+  }
+  let best: Move | undefined;
+  const profileSets = new Map<string, string[]>();
+  for (const cls of classes.values()) {
+    const c = cls[0] as Candidate;
+    const model = c.gpu.model;
+    let profiles = profileSets.get(model.name);
+    if (!profiles) {
+      profiles = profileSetFor(model, lack);
+      profileSets.set(model.name, profiles);
+    }
+    const current = new Set(c.gpu.layout.slices.map(sliceKey));
+    layoutsFor(model, profiles).forEach((layout, layoutIndex) => {
+      const move = score(cls, layout, layoutIndex, lack, current);
+      if (move && (!best || better(move, best))) best = move;
+    });
+  }
+  return best;
+}
+
+function score(
+  cls: Candidate[],
+  layout: Layout,
+  layoutIndex: number,
+  lack: Map<string, number[]>,
+  current: Set<string>,
+): Move | undefined {
+  const c = cls[0] as Candidate;
+  let covered = 0;
+  let released = 0;
+  let urgency = Infinity;
+  for (const d of c.used.values()) released += d.length;
+  for (const [profile, n] of countProfiles(layout)) {
+    const used = c.used.get(profile) ?? [];
+    const waiting = lack.get(profile) ?? [];
+    const cover = Math.min(n, used.length + waiting.length);
+    covered += cover;
+    // Demands beyond the ones this GPU already served are the newly covered ones.
+    if (cover > used.length) urgency = Math.min(urgency, waiting[0] ?? Infinity);
+  }
+  const gain = covered - released;
+  if (gain <= 0) return undefined;
+  const kept = layout.slices.reduce((k, s) => k + (current.has(sliceKey(s)) ? 1 : 0), 0);
+  return { cls, layout, layoutIndex, gain, urgency, released, kept };
+}
+
+/**
+ * Most demand covered, then the most urgent, then a GPU that serves no demand now, then the smallest physical
+ * change, then the lowest GPU id and the first layout in the table.
+ */
+function better(a: Move, b: Move): boolean {
+  if (a.gain !== b.gain) return a.gain > b.gain;
+  if (a.urgency !== b.urgency) return a.urgency < b.urgency;
+  if (a.released !== b.released) return a.released < b.released;
+  if (a.kept !== b.kept) return a.kept > b.kept;
+  const ga = (a.cls[0] as Candidate).gpu.id;
+  const gb = (b.cls[0] as Candidate).gpu.id;
+  if (ga !== gb) return ga < gb;
+  return a.layoutIndex < b.layoutIndex;
+}
+
+/** Commits a move: the GPU's old coverage returns to the lack, then the new layout covers what it can. */
+function apply(c: Candidate, layout: Layout, lack: Map<string, number[]>): void {
+  for (const [profile, d] of c.used) lack.set(profile, mergeSorted(lack.get(profile) ?? [], d));
+  c.used.clear();
+  for (const [profile, n] of countProfiles(layout)) {
+    const list = lack.get(profile);
+    if (list && list.length > 0) c.used.set(profile, takeEarliest(list, n));
+  }
+}
