@@ -27,3 +27,22 @@ export function sliceProfiles(model: GpuModel, layout: Layout): MigProfile[] {
 export function computeSizes(model: GpuModel, layout: Layout): number[] {
   return sliceProfiles(model, layout).map((p) => p.computeSlices);
 }
+
+/** The same instances listed by ascending start, as the Layout contract wants (ties, only in invalid layouts, by name). */
+export function canonicalLayout(layout: Layout): Layout {
+  const order = (a: Slice, b: Slice): number =>
+    a.start - b.start || (a.profile < b.profile ? -1 : a.profile > b.profile ? 1 : 0);
+  return { slices: [...layout.slices].sort(order) };
+}
+
+/** `4g.20gb@0,3g.20gb@4`: the canonical text of a layout, equal for equal layouts in any listing order. */
+export function layoutKey(layout: Layout): string {
+  return canonicalLayout(layout)
+    .slices.map((s) => `${s.profile}@${s.start}`)
+    .join(',');
+}
+
+/** Same instances at the same positions, in any listing order. */
+export function layoutsEqual(a: Layout, b: Layout): boolean {
+  return a.slices.length === b.slices.length && layoutKey(a) === layoutKey(b);
+}
