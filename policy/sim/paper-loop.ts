@@ -1,0 +1,73 @@
+// Paper mode: free, work-conserving preemption. At every arrival and completion all jobs in the system
+// are placed afresh by the heuristic; a job keeps the work it has done when it moves.
+import type { Job } from '../workload/job.js';
+import { EventQueue } from './event-queue.js';
+import type { RunContext } from './run-context.js';
+
+interface Active {
+  readonly job: Job;
+  slice: number;
+  /** 1g-minutes done per minute on the current slice. */
+  rate: number;
+}
+
+export function runPaper(ctx: RunContext): void {
+  const { cfg, cluster, heuristic, recorder, placement, remaining } = ctx;
+  const jobs = cfg.jobs;
+  const reconfigDone = new EventQueue<number>();
+  const order = (a: Active, b: Active): number => heuristic.compare(a.job, b.job);
+  let active: Active[] = [];
+  let next = 0;
+  let now = 0;
+  for (;;) {
+    let tc = Infinity;
+    for (const a of active) if (a.slice >= 0) tc = Math.min(tc, now + (remaining[a.job.id] as number) / a.rate);
+    const ta = next < jobs.length ? (jobs[next] as Job).release : Infinity;
+    const t = Math.min(tc, ta, reconfigDone.peekTime(), ctx.nextDecisionTime());
+    if (t === Infinity) break;
+    cluster.advance(t);
+    const dt = t - now;
+    now = t;
+    placement.now = now;
+    let handled = 0;
+    const still: Active[] = [];
+    for (const a of active) {
+      if (a.slice >= 0) {
+        const left = (remaining[a.job.id] as number) - a.rate * dt;
+        if (left <= 1e-9 * a.job.work) {
+          remaining[a.job.id] = 0;
+          recorder.completion(a.job, now);
+          handled++;
+          continue;
+        }
+        remaining[a.job.id] = left;
+      }
+      still.push(a);
+    }
+    active = still;
+    while (next < jobs.length && (jobs[next] as Job).release <= now) {
+      const job = jobs[next++] as Job;
+      recorder.arrival(job);
+      active.push({ job, slice: -1, rate: 0 });
+      handled++;
+    }
+    while (reconfigDone.peekTime() <= now) cluster.finishReconfigure((reconfigDone.pop() as { value: number }).value);
+    ctx.events += handled;
+    cluster.releaseAll(now);
+    if (ctx.decisionDue(now, handled)) {
+      for (const g of ctx.decide(
+        active.map((a) => a.job),
+        now,
+      ))
+        reconfigDone.push(now + cfg.reconfigureMin, 0, g);
+    }
+    active.sort(order);
+    for (const a of active) {
+      a.slice = cluster.free.total > 0 ? heuristic.choose(a.job, cluster.free, placement) : -1;
+      if (a.slice < 0) continue;
+      cluster.occupy(a.slice, a.job.id, now);
+      a.rate = a.job.work / cfg.profiles.duration(a.job, cluster.sliceSize[a.slice] as number);
+    }
+    cfg.onProgress?.(now);
+  }
+}

@@ -1,0 +1,26 @@
+import type { HourStats } from './recorder.js';
+
+export interface SimResult {
+  readonly jobs: number;
+  readonly completed: number;
+  readonly energyWmin: number;
+  readonly energyKWh: number;
+  readonly meanTardinessMin: number;
+  readonly maxTardinessMin: number;
+  readonly onTimeFraction: number;
+  /** (a·e + t)/(a + 1) with e in W·min and t the mean tardiness in minutes. */
+  readonly et: number;
+  readonly repartitions: number;
+  /** Controller requests refused because the GPU was busy or already reconfiguring. */
+  readonly refusedRepartitions: number;
+  readonly endMin: number;
+  readonly events: number;
+  readonly hourly: readonly HourStats[];
+  /** GPU-minutes spent in each layout, keyed by compute sizes such as "4+3". */
+  readonly layoutMinutes: Readonly<Record<string, number>>;
+  readonly gpuEnergyWmin: readonly number[];
+}
+
+export function etScore(energyWmin: number, meanTardinessMin: number, a: number): number {
+  return (a * energyWmin + meanTardinessMin) / (a + 1);
+}

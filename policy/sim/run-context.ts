@@ -1,0 +1,102 @@
+// What both run loops share: the cluster, the heuristic, the recorder and the controller schedule.
+import { placementHeuristic, type PlacementContext, type PlacementHeuristic } from '../placement/heuristics.js';
+import { deriveRng } from '../random.js';
+import { speedupOn, type Job } from '../workload/job.js';
+import type { SimConfig } from './config.js';
+import { consultController } from './controller-hook.js';
+import { Recorder } from './recorder.js';
+import { etScore, type SimResult } from './result.js';
+import { SimCluster } from './sim-cluster.js';
+
+export class RunContext {
+  readonly recorder = new Recorder();
+  readonly heuristic: PlacementHeuristic;
+  readonly cluster: SimCluster;
+  readonly placement: PlacementContext & { now: number };
+  /** Work left per job id, minutes on 1g: preempted jobs in paper mode need less than their whole work. */
+  readonly remaining: Float64Array;
+  repartitions = 0;
+  refused = 0;
+  events = 0;
+  private eventsSinceDecision = 0;
+  private nextDecisionAt: number;
+  /** The controller never acts: skip building its view. */
+  private readonly controllerIdle: boolean;
+
+  constructor(readonly cfg: SimConfig) {
+    this.remaining = new Float64Array(cfg.jobs.length);
+    for (const j of cfg.jobs) this.remaining[j.id] = j.work;
+    const fullGpu = cfg.gpus[0]?.model.computeSlices ?? 7;
+    this.heuristic = placementHeuristic(cfg.placement, cfg.profiles, fullGpu);
+    this.cluster = new SimCluster(cfg.gpus, this.heuristic.rank, cfg.powerTable, (from, to, w) =>
+      this.recorder.energy(from, to, w),
+    );
+    const cluster = this.cluster;
+    const remaining = this.remaining;
+    this.placement = {
+      now: 0,
+      duration: (job, k) => (remaining[job.id] as number) / speedupOn(cfg.profiles.get(job.profile), k),
+      busyOf: (slice) => cluster.busy[cluster.sliceGpu[slice] as number] as number,
+      watts: (busy) => cluster.wattsOf(0, busy),
+      etWeight: cfg.etWeight,
+      rng: deriveRng(cfg.seed, 'placement'),
+    };
+    this.controllerIdle = cfg.repartitioner.name === 'static';
+    this.nextDecisionAt = cfg.decideEveryMin ?? Infinity;
+  }
+
+  /** Counts handled events and says whether the controller is due. */
+  decisionDue(now: number, handled: number): boolean {
+    if (this.controllerIdle) return false;
+    this.eventsSinceDecision += handled;
+    const every = this.cfg.decideEveryEvents;
+    if (every !== undefined && this.eventsSinceDecision >= every) {
+      this.eventsSinceDecision = 0;
+      return true;
+    }
+    if (now >= this.nextDecisionAt) {
+      const step = this.cfg.decideEveryMin as number;
+      this.nextDecisionAt = (Math.floor(now / step) + 1) * step;
+      return true;
+    }
+    return false;
+  }
+
+  /** The next time-driven decision point, or Infinity. */
+  nextDecisionTime(): number {
+    return this.controllerIdle ? Infinity : this.nextDecisionAt;
+  }
+
+  /** Runs the controller; returns the GPUs that started reconfiguring. */
+  decide(waiting: readonly Job[], now: number): number[] {
+    const out = consultController(this.cfg.repartitioner, this.cluster, waiting, this.cfg.profiles, now);
+    this.repartitions += out.applied.length;
+    this.refused += out.refused;
+    return out.applied;
+  }
+
+  result(): SimResult {
+    const r = this.recorder;
+    const end = Math.max(this.cfg.horizonMin, r.lastCompletion);
+    this.cluster.finish(end);
+    const energy = this.cluster.energyWmin;
+    const meanT = r.completed ? r.tardinessSum / r.completed : 0;
+    return {
+      jobs: this.cfg.jobs.length,
+      completed: r.completed,
+      energyWmin: energy,
+      energyKWh: energy / 60 / 1000,
+      meanTardinessMin: meanT,
+      maxTardinessMin: r.maxTardiness,
+      onTimeFraction: r.completed ? r.onTime / r.completed : 1,
+      et: etScore(energy, meanT, this.cfg.etWeight),
+      repartitions: this.repartitions,
+      refusedRepartitions: this.refused,
+      endMin: end,
+      events: this.events,
+      hourly: r.hours,
+      layoutMinutes: Object.fromEntries(this.cluster.layoutMinutes),
+      gpuEnergyWmin: [...this.cluster.gpuEnergy],
+    };
+  }
+}
