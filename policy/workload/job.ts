@@ -23,6 +23,8 @@ export interface Job {
   readonly kind: JobKind;
   /** Smallest slice (compute slices) the job fits on, e.g. for its memory; absent means any. */
   readonly minCompute?: number;
+  /** Where the job came from, e.g. a trace's pod name; for reports only. */
+  readonly name?: string;
 }
 
 /** The paper's measured speed-ups over 1g for 2g / 3g / 4g / 7g. */
