@@ -5,6 +5,9 @@ import { UsageError } from './usage-error.js';
 /** Subcommands load lazily so `smartmig layouts` does not pay for TensorFlow or the Kubernetes client. */
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   layouts: () => import('./commands/layouts.js'),
+  bounds: () => import('./commands/bounds.js'),
+  simulate: () => import('./commands/simulate.js'),
+  demo: () => import('./commands/demo.js'),
 };
 
 function usage(): string {

@@ -1,0 +1,114 @@
+// Flags shared by `simulate`, `bounds` and the demo: GPUs, layouts, workload and seeds, checked before
+// anything runs, each bad value reported with the flag that carried it.
+import { findGpuModel, GPU_MODELS, type GpuModel } from '../policy/mig/catalog.js';
+import type { Layout } from '../policy/mig/layout.js';
+import { parseLayout } from '../policy/mig/layout-text.js';
+import { resolveNamedLayout } from '../policy/mig/named.js';
+import type { Job } from '../policy/workload/job.js';
+import { numberFlag, parseIntList, stringFlag, type FlagSpec, type Parsed } from './args.js';
+import { loadWorkload } from './load-workload.js';
+import { UsageError } from './usage-error.js';
+
+export const CLUSTER_FLAGS: FlagSpec = {
+  gpus: { type: 'string' },
+  gpu: { type: 'string' },
+  layouts: { type: 'string' },
+};
+
+export const WORKLOAD_FLAGS: FlagSpec = {
+  workload: { type: 'string' },
+  multiplier: { type: 'string' },
+  hours: { type: 'string' },
+  seeds: { type: 'string' },
+  'trace-from': { type: 'string' },
+  'time-scale': { type: 'string' },
+};
+
+export const CLUSTER_HELP = `  --gpus N              GPUs in the cluster (default 8)
+  --gpu MODEL           GPU model: ${GPU_MODELS.join(', ')} (default A100-40GB)
+  --layouts L,L,...     initial layout per GPU, repeated to fill --gpus: paper configuration numbers
+                        (1..12), named layouts (all-1g.5gb, all-balanced, all-disabled, ...), or
+                        PROFILE@START lists separated by ';' (default: the paper's 1,1,2,3,3,5,5,10)`;
+
+export const WORKLOAD_HELP = `  --workload W          'paper' (the paper's diurnal generator) or a trace CSV path (openb columns)
+  --multiplier X        paper workload: arrival-rate multiplier (default 20)
+  --hours H             paper workload: hours of arrivals; trace: window length (default 24 / whole trace)
+  --trace-from MIN      trace: window start, minutes after the first pod (default 0)
+  --time-scale X        trace: divide release times by X (default 1)
+  --seeds LIST          seeds, e.g. 1-5 or 1,3,7 (default 1)`;
+
+/** The paper's static baseline for 8 GPUs (MODEL.md §1). */
+const PAPER_STATIC = '1,1,2,3,3,5,5,10';
+
+export interface ClusterChoice {
+  model: GpuModel;
+  layouts: Layout[];
+}
+
+export function readCluster(p: Parsed): ClusterChoice {
+  const gpuName = stringFlag(p, 'gpu', 'A100-40GB');
+  const model = findGpuModel(gpuName);
+  if (!model) throw new UsageError(`--gpu: unknown GPU model "${gpuName}" (known: ${GPU_MODELS.join(', ')})`);
+  const gpus = numberFlag(p, 'gpus', 8, { min: 1, integer: true });
+  const fallback = model.computeSlices === 7 ? PAPER_STATIC : 'all-balanced';
+  const pattern = parseLayoutList(model, stringFlag(p, 'layouts', fallback));
+  if (gpus % pattern.length !== 0) {
+    throw new UsageError(
+      `--layouts: ${pattern.length} layouts do not fill ${gpus} GPUs (give 1, a divisor or ${gpus})`,
+    );
+  }
+  return { model, layouts: Array.from({ length: gpus }, (_, i) => pattern[i % pattern.length] as Layout) };
+}
+
+/** A GPU with MIG disabled runs one job at a time on the whole GPU: the full-size instance. */
+function fullGpu(model: GpuModel): Layout {
+  const full = model.profiles.find((q) => q.computeSlices === model.computeSlices && !q.mediaExtensions);
+  return { slices: full ? [{ profile: full.name, start: 0 }] : [] };
+}
+
+export function parseLayoutList(model: GpuModel, text: string): Layout[] {
+  const parts = text.includes(';') ? text.split(';') : text.split(',');
+  const simple = parts.every((s) => /^\s*\d+\s*$/.test(s) || resolveNamedLayout(model, s.trim()));
+  const items = simple || text.includes(';') ? parts : [text];
+  return items.map((item) => {
+    const r = parseLayout(model, item);
+    if (!r.ok) throw new UsageError(`--layouts: ${r.message}`);
+    return r.migEnabled ? r.layout : fullGpu(model);
+  });
+}
+
+export interface WorkloadChoice {
+  spec: string;
+  seeds: number[];
+  horizonMin: number;
+  /** Jobs for a seed (the generator draws anew; a trace re-synthesises deadlines and profiles). */
+  jobsFor(seed: number): Job[];
+  describe: string;
+}
+
+export function readWorkload(p: Parsed, model: GpuModel): WorkloadChoice {
+  const spec = stringFlag(p, 'workload', 'paper');
+  const seeds = parseIntList('seeds', stringFlag(p, 'seeds', '1'));
+  const isPaper = spec === 'paper';
+  const hours = p.values.hours === undefined ? undefined : numberFlag(p, 'hours', 24, { min: 0.01 });
+  const multiplier = numberFlag(p, 'multiplier', 20, { min: 0 });
+  if (!isPaper && p.values.multiplier !== undefined)
+    throw new UsageError('--multiplier: applies to --workload paper only (use --time-scale for traces)');
+  const opts = {
+    hours: isPaper ? (hours ?? 24) : hours,
+    multiplier,
+    gpu: model,
+    traceFromMinute: numberFlag(p, 'trace-from', 0, { min: 0 }),
+    traceTimeScale: numberFlag(p, 'time-scale', 1, { min: 1e-9 }),
+  };
+  // Load once up front so a bad path or row fails before any simulation starts.
+  const first = loadWorkload(spec, { ...opts, seed: seeds[0] ?? 1 });
+  const lastRelease = first.jobs.at(-1)?.release ?? 0;
+  return {
+    spec,
+    seeds,
+    horizonMin: isPaper ? (opts.hours as number) * 60 : Math.max(lastRelease, (hours ?? 0) * 60),
+    jobsFor: (seed) => (seed === (seeds[0] ?? 1) ? first.jobs : loadWorkload(spec, { ...opts, seed }).jobs),
+    describe: first.source,
+  };
+}

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { A100_40GB_WATTS } from '../../../policy/energy/power.js';
+import { PLACEMENTS } from '../../../policy/placement/heuristics.js';
+import type { ClusterView, Repartitioner } from '../../../policy/repartition/controller.js';
+import { greedyRepartitioner } from '../../../policy/repartition/greedy.js';
+import { SIM_MODES } from '../../../policy/sim/config.js';
+import { simulate } from '../../../policy/sim/simulator.js';
+import { generatePaperWorkload } from '../../../policy/workload/paper-generator.js';
+import { job, ordered, paperGpus, simConfig } from '../../support/sim-builders.js';
+
+const P = A100_40GB_WATTS;
+
+describe('simulate: hand-checked cases', () => {
+  it('one inference job alone on a 7g GPU finishes after work/7 and draws P[7] meanwhile', () => {
+    const jobs = ordered([job({ release: 0, work: 7, deadline: 10 })]);
+    for (const mode of SIM_MODES) {
+      const r = simulate(simConfig({ jobs, gpus: paperGpus([1]), horizonMin: 2 }, mode));
+      expect(r.completed).toBe(1);
+      expect(r.meanTardinessMin).toBe(0);
+      // 1 minute busy at P[7], then idle to the 2-minute horizon.
+      expect(r.energyWmin).toBeCloseTo(P[7]! * 1 + P[0]! * 1, 9);
+      expect(r.endMin).toBe(2);
+    }
+  });
+
+  it('tardiness is completion minus deadline when a job cannot finish in time', () => {
+    const jobs = ordered([job({ release: 0, work: 14, deadline: 1 })]);
+    const r = simulate(simConfig({ jobs, gpus: paperGpus([1]) }, 'cluster'));
+    expect(r.meanTardinessMin).toBeCloseTo(1, 9);
+    expect(r.onTimeFraction).toBe(0);
+  });
+
+  it('paper mode preempts: an urgent arrival takes the only slice and the first job resumes its remaining work', () => {
+    const jobs = ordered([
+      job({ release: 0, work: 14, deadline: 100 }), // 2 min on 7g
+      job({ release: 1, work: 7, deadline: 2 }), // needs the 7g at once
+    ]);
+    const paper = simulate(simConfig({ jobs, gpus: paperGpus([1]) }, 'paper', 'edf-most-packed'));
+    expect(paper.meanTardinessMin).toBe(0);
+    expect(paper.endMin).toBeCloseTo(3, 9);
+    const cluster = simulate(simConfig({ jobs, gpus: paperGpus([1]) }, 'cluster', 'edf-most-packed'));
+    // Without preemption the urgent job waits for the first to finish at 2 and ends at 3: 1 minute late.
+    expect(cluster.meanTardinessMin).toBeCloseTo(0.5, 9);
+  });
+
+  it('the slowest slice that meets the deadline is chosen (less energy than the biggest)', () => {
+    // 4+2+1 GPU: a job with work 4 and deadline 2.5 fits on 2g (2 min) but not on 1g (4 min).
+    const jobs = ordered([job({ release: 0, work: 4, deadline: 2.5 })]);
+    const r = simulate(simConfig({ jobs, gpus: paperGpus([3]) }, 'cluster', 'edf-most-packed'));
+    expect(r.endMin).toBeCloseTo(2, 9);
+    expect(r.energyWmin).toBeCloseTo(P[2]! * 2, 9);
+  });
+
+  it('respects minCompute: a job that needs 3 slices never lands on a 1g or 2g', () => {
+    const jobs = ordered([job({ release: 0, work: 3, deadline: 100, minCompute: 3 })]);
+    const r = simulate(simConfig({ jobs, gpus: paperGpus([3]) }, 'cluster', 'edf-most-packed'));
+    expect(r.endMin).toBeCloseTo(3 / 4, 9); // on the 4g
+  });
+
+  it('rejects jobs out of release order', () => {
+    const jobs = [job({ release: 5, work: 1 }), job({ release: 1, work: 1 })].map((j, id) => ({ ...j, id }));
+    expect(() => simulate(simConfig({ jobs, gpus: paperGpus([1]) }))).toThrow(/sorted by release/);
+  });
+});
+
+describe('simulate: determinism (the same seed gives the same numbers)', () => {
+  const jobs = generatePaperWorkload({ seed: 7, hours: 3 });
+  const cases = SIM_MODES.flatMap((mode) => PLACEMENTS.map((placement) => ({ mode, placement })));
+  it.each(cases)('$mode / $placement', ({ mode, placement }) => {
+    const run = () =>
+      simulate(
+        simConfig(
+          { jobs, gpus: paperGpus([1, 2, 3, 5, 10, 12]), horizonMin: 180, seed: 3 },
+          mode,
+          placement,
+          greedyRepartitioner(),
+        ),
+      );
+    expect(run()).toEqual(run());
+  });
+
+  it('a different seed changes what the random heuristic does', () => {
+    const run = (seed: number) =>
+      simulate(simConfig({ jobs, gpus: paperGpus([10, 11, 12]), horizonMin: 180, seed }, 'cluster', 'random'));
+    expect(run(1).gpuEnergyWmin).not.toEqual(run(2).gpuEnergyWmin);
+  });
+});
+
+describe('simulate: invariants over a paper workload', () => {
+  const jobs = generatePaperWorkload({ seed: 11, hours: 4 });
+  it.each(SIM_MODES)(
+    '%s mode: every job completes, energy sums over GPUs and hours, on-time share in [0,1]',
+    (mode) => {
+      const r = simulate(simConfig({ jobs, gpus: paperGpus([1, 1, 2, 3, 3, 5, 5, 10]), horizonMin: 240 }, mode));
+      expect(r.completed).toBe(jobs.length);
+      const byGpu = r.gpuEnergyWmin.reduce((a, b) => a + b, 0);
+      const byHour = r.hourly.reduce((a, h) => a + h.energyWmin, 0);
+      expect(byGpu).toBeCloseTo(r.energyWmin, 3);
+      expect(byHour).toBeCloseTo(r.energyWmin, 3);
+      expect(r.hourly.reduce((a, h) => a + h.arrivals, 0)).toBe(jobs.length);
+      // Every GPU draws at least idle power for the whole run.
+      expect(r.energyWmin).toBeGreaterThanOrEqual(8 * P[0]! * r.endMin);
+      const gpuMinutes = Object.values(r.layoutMinutes).reduce((a, b) => a + b, 0);
+      expect(gpuMinutes).toBeCloseTo(8 * r.endMin, 6);
+    },
+  );
+});
+
+describe('simulate: the repartitioning hook', () => {
+  /** Asks to turn every GPU into 7 × 1g at each decision and records what it saw. */
+  function recorder(): Repartitioner & { views: ClusterView[] } {
+    const views: ClusterView[] = [];
+    return {
+      name: 'all-to-12',
+      views,
+      decide(view) {
+        views.push(view);
+        return view.gpus.map((g) => ({ gpu: g.id, layout: paperGpus([12])[0]!.layout }));
+      },
+    };
+  }
+
+  it('cluster mode never reconfigures a GPU with a busy slice', () => {
+    const jobs = ordered([job({ release: 0, work: 70, deadline: 100 }), job({ release: 0.1, work: 1, deadline: 100 })]);
+    const ctl = recorder();
+    const r = simulate({
+      ...simConfig({ jobs, gpus: paperGpus([1, 1]), horizonMin: 30 }, 'cluster', 'cedf', ctl),
+      decideEveryMin: 1,
+    });
+    // GPU 0 runs the long job for 10 minutes, so only GPU 1 (idle between jobs) may change at first.
+    const first = ctl.views[0]!;
+    expect(first.gpus[0]!.busy.some(Boolean)).toBe(true);
+    expect(r.refusedRepartitions).toBeGreaterThan(0);
+    expect(r.repartitions).toBeGreaterThan(0);
+    expect(r.completed).toBe(2);
+    expect(r.layoutMinutes['1+1+1+1+1+1+1']).toBeGreaterThan(0);
+  });
+
+  it('hands pending demand to the controller as profile names with deadlines', () => {
+    const jobs = ordered(Array.from({ length: 4 }, (_, i) => job({ release: 0, work: 70, deadline: 11 + i })));
+    const ctl = recorder();
+    simulate({
+      ...simConfig({ jobs, gpus: paperGpus([1]), horizonMin: 5 }, 'cluster', 'cedf', ctl),
+      decideEveryMin: 1,
+    });
+    const waiting = ctl.views[0]!.pending;
+    expect(waiting.length).toBe(3);
+    expect(waiting.every((d) => d.profile === '7g.40gb')).toBe(true);
+  });
+});
