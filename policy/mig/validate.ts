@@ -64,6 +64,7 @@ export interface Occupancy {
   readonly owner: readonly (string | undefined)[];
   readonly counts: ReadonlyMap<string, number>;
   readonly compute: number;
+  /** Index the next instance gets in `slices[...]` labels. */
   readonly size: number;
 }
 
@@ -167,17 +168,18 @@ export function validateLayout(model: GpuModel, layout: Layout): LayoutCheck {
       issues.push({ code: 'unknown-profile', path, message });
       return;
     }
-    const found = additionIssues(model, { ...occ, size: i }, p, s.start, path);
+    // Labels carry the layout's own index, also after slices that were skipped as unplaceable.
+    const here = { ...occ, size: i };
+    const found = additionIssues(model, here, p, s.start, path);
     issues.push(...found);
     // An instance at a legal position still counts towards limits even when it overlaps, so that every
     // limit it breaks is reported.
-    if (!found.some((f) => f.code === 'out-of-range' || f.code === 'bad-start'))
-      occ = occupy(model, { ...occ, size: i }, p, s.start);
+    if (!found.some((f) => f.code === 'out-of-range' || f.code === 'bad-start')) occ = occupy(model, here, p, s.start);
   });
   return issues.length === 0 ? { ok: true } : { ok: false, issues };
 }
 
-/** The occupancy of a layout that is already known to be valid; throws with the reasons otherwise. */
+/** The occupancy of a valid layout; throws with every reason when the layout is invalid. */
 export function occupancyOf(model: GpuModel, layout: Layout): Occupancy {
   const check = validateLayout(model, layout);
   if (!check.ok) {
