@@ -14,6 +14,11 @@ export interface GpuState {
   readonly reconfiguring: boolean;
   /** Time of the GPU's last layout change, minutes (−Infinity if never). */
   readonly lastChange: number;
+  /**
+   * The caller will not change this GPU now (e.g. its node is at the limit of concurrent reconfigurations, or
+   * it may run pods the caller cannot place on a slice); its free slices still serve demand. Absent: false.
+   */
+  readonly locked?: boolean;
 }
 
 /** A job or pod waiting for a slice: the profile it wants and when it is due. */

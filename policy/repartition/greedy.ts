@@ -63,7 +63,7 @@ function countProfiles(layout: Layout): Map<string, number> {
 
 /** Whether nothing on the GPU may be disturbed and its dwell has passed. */
 function isCandidate(g: GpuState, now: number, minDwell: number): boolean {
-  return !g.reconfiguring && !g.busy.some(Boolean) && now - g.lastChange >= minDwell;
+  return !g.locked && !g.reconfiguring && !g.busy.some(Boolean) && now - g.lastChange >= minDwell;
 }
 
 export function greedyRepartitioner(options: GreedyOptions = {}): Repartitioner {

@@ -28,6 +28,7 @@ interface GpuSpec {
   busy?: number[];
   reconfiguring?: boolean;
   lastChange?: number;
+  locked?: boolean;
 }
 
 function gpu(id: number, spec: GpuSpec): GpuState {
@@ -40,6 +41,7 @@ function gpu(id: number, spec: GpuSpec): GpuState {
     busy: l.slices.map((_, i) => (spec.busy ?? []).includes(i)),
     reconfiguring: spec.reconfiguring ?? false,
     lastChange: spec.lastChange ?? -Infinity,
+    ...(spec.locked === undefined ? {} : { locked: spec.locked }),
   };
 }
 
@@ -82,6 +84,22 @@ describe('greedy repartitioner', () => {
     {
       name: 'never touches a reconfiguring GPU',
       view: view([{ slices: ['7g.40gb'], reconfiguring: true }], ['1g.5gb']),
+      expectGpus: [],
+    },
+    {
+      name: 'never changes a locked GPU, but counts its free slices',
+      view: view(
+        [
+          { slices: ['7g.40gb'], locked: true },
+          { slices: ['4g.20gb', '3g.20gb'], locked: true },
+        ],
+        ['3g.20gb', '1g.5gb'],
+      ),
+      expectGpus: [],
+    },
+    {
+      name: 'a locked GPU with the missing profile spares an unlocked one',
+      view: view([{ slices: ['1g.5gb'], locked: true }, { slices: ['7g.40gb'] }], ['1g.5gb']),
       expectGpus: [],
     },
     {
