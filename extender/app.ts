@@ -1,0 +1,113 @@
+// The extender as an app factory: buildExtender(deps) wires routes onto a fastify instance and never
+// listens; main.ts listens, tests call inject(). Routes: /scheduler/{filter,prioritize,bind}, /mutate,
+// /healthz, /readyz, /metrics.
+import { STATUS_CODES } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { ProfileBook } from '../policy/workload/job.js';
+import type { Binder } from './binder.js';
+import type { ClusterCache } from './cache.js';
+import { resolveConfig, type ExtenderConfig } from './config.js';
+import type { ExtenderContext } from './context.js';
+import { ExtenderError, type ErrorBody } from './errors.js';
+import { registerJsonBody } from './json-body.js';
+import { createMetrics, type ExtenderMetrics, type Verb } from './metrics.js';
+import { healthRoutes } from './routes/health.js';
+import { verbRoutes } from './routes/verbs.js';
+import { webhookRoutes } from './routes/webhook.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    verb?: Verb;
+  }
+}
+
+export interface ExtenderDeps {
+  readonly cache: ClusterCache;
+  readonly binder: Binder;
+  readonly config?: Partial<ExtenderConfig>;
+  readonly book?: ProfileBook;
+  /** Epoch milliseconds; Date.now when absent. */
+  readonly clock?: () => number;
+  readonly metrics?: ExtenderMetrics;
+  /** Readiness; always ready when absent (a cache filled by hand). */
+  readonly ready?: () => boolean;
+  /** A pino logger; without one the app logs nothing. */
+  readonly logger?: FastifyBaseLogger;
+  /** TLS key and certificate (PEM) when serving HTTPS, as the API server requires of webhooks. */
+  readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+}
+
+export function buildExtender(deps: ExtenderDeps): FastifyInstance {
+  const config = resolveConfig(deps.config);
+  const ctx: ExtenderContext = {
+    cache: deps.cache,
+    binder: deps.binder,
+    config,
+    book: deps.book ?? new ProfileBook(),
+    clock: deps.clock ?? Date.now,
+    metrics: deps.metrics ?? createMetrics(),
+    ready: deps.ready ?? (() => true),
+  };
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(deps.https ? { https: deps.https } : {}),
+    bodyLimit: config.bodyLimit,
+    // Per-request lines at 2,000 requests/s would cost more than the decisions; verbs log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Strict validation: no type coercion, and bodies are never rewritten (Node objects are passed back).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+  }) as unknown as FastifyInstance;
+  registerJsonBody(app, config.maxDepth);
+  app.setErrorHandler((err: FastifyError | ExtenderError, req, reply) => {
+    const { statusCode, body } = errorReply(err, config);
+    const verb = req.routeOptions.config.verb;
+    if (statusCode >= 500) {
+      req.log.error({ err }, 'request failed');
+    } else {
+      ctx.metrics.badRequests.inc({ code: body.code });
+      if (verb) ctx.metrics.decisions.inc({ verb, outcome: 'bad_request' });
+      req.log.debug({ code: body.code, message: body.message }, 'bad request');
+    }
+    return reply.code(statusCode).send(body);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const verb = req.routeOptions.config.verb;
+    if (verb) ctx.metrics.requestDuration.observe({ verb, code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  void app.register(
+    (scoped, _opts, done) => {
+      verbRoutes(scoped, ctx).then(() => done(), done);
+    },
+    { prefix: '/scheduler' },
+  );
+  void app.register((scoped, _opts, done) => {
+    Promise.all([webhookRoutes(scoped, ctx), healthRoutes(scoped, ctx)]).then(() => done(), done);
+  });
+  return app;
+}
+
+/** Client errors keep their 4xx status and get a stable code; an oversized body is a 400 (issue 4). */
+export function errorReply(
+  err: FastifyError | ExtenderError,
+  config: ExtenderConfig,
+): { statusCode: number; body: ErrorBody } {
+  let statusCode =
+    err instanceof ExtenderError
+      ? err.statusCode
+      : 'validation' in err && err.validation
+        ? 400
+        : (err.statusCode ?? 500);
+  let code = err.code || 'SMARTMIG_INTERNAL';
+  let message = err.message;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    statusCode = 400;
+    code = 'SMARTMIG_BODY_TOO_LARGE';
+    message = `request body is larger than the limit of ${config.bodyLimit} bytes (raise it with --body-limit)`;
+  } else if ('validation' in err && err.validation) {
+    code = 'SMARTMIG_INVALID_BODY';
+  } else if (statusCode >= 500) {
+    message = 'internal error (logged)';
+  }
+  if (statusCode < 400 || statusCode > 599) statusCode = 500;
+  return { statusCode, body: { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message } };
+}

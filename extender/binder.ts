@@ -1,0 +1,94 @@
+// Binding a pod to the node kube-scheduler chose, through the pods/binding subresource. The binding
+// carries the pod's UID as a precondition (a pod deleted and re-created under the same name is not
+// bound by mistake) and the placement annotation, which the API server copies onto the pod in the same
+// write. A retry after a lost reply finds the pod already on that node and counts as success.
+import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
+import type { ExtenderBindingArgs, Pod } from './schemas.js';
+
+export type BindOutcomeCode = 'bound' | 'already_bound' | 'conflict' | 'not_found' | 'error';
+
+export interface BindOutcome {
+  readonly outcome: BindOutcomeCode;
+  /** Empty on success; otherwise what kube-scheduler reports in the pod's events. */
+  readonly message: string;
+}
+
+export interface Binder {
+  bind(args: ExtenderBindingArgs, annotations: Readonly<Record<string, string>>): Promise<BindOutcome>;
+  /** The pod as the API server has it now; undefined when it does not exist or cannot be read. */
+  readPod(namespace: string, name: string): Promise<Pod | undefined>;
+}
+
+const ok = (outcome: BindOutcomeCode): BindOutcome => ({ outcome, message: '' });
+
+export class KubeBinder implements Binder {
+  constructor(private readonly core: CoreV1Api) {}
+
+  async bind(args: ExtenderBindingArgs, annotations: Readonly<Record<string, string>>): Promise<BindOutcome> {
+    const { PodName: name, PodNamespace: namespace, PodUID: uid, Node: node } = args;
+    try {
+      await this.core.createNamespacedPodBinding({
+        name,
+        namespace,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name, namespace, uid: uid || undefined, annotations: { ...annotations } },
+          target: { apiVersion: 'v1', kind: 'Node', name: node },
+        },
+      });
+      return ok('bound');
+    } catch (err) {
+      const code = err instanceof ApiException ? err.code : 0;
+      if (code === 404) return { outcome: 'not_found', message: `pod ${namespace}/${name} not found` };
+      if (code === 409) return this.afterConflict(args, apiMessage(err));
+      return { outcome: 'error', message: `binding ${namespace}/${name} to ${node} failed: ${apiMessage(err)}` };
+    }
+  }
+
+  async readPod(namespace: string, name: string): Promise<Pod | undefined> {
+    try {
+      // The typed object has Date timestamps where Pod has strings; kube.ts reads both.
+      return (await this.core.readNamespacedPod({ name, namespace })) as unknown as Pod;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** 409: the pod is bound already, or its UID changed. Only "bound here, same pod" is a success. */
+  private async afterConflict(args: ExtenderBindingArgs, why: string): Promise<BindOutcome> {
+    const { PodName: name, PodNamespace: namespace, PodUID: uid, Node: node } = args;
+    let pod;
+    try {
+      pod = await this.core.readNamespacedPod({ name, namespace });
+    } catch (err) {
+      return {
+        outcome: 'conflict',
+        message: `binding ${namespace}/${name} conflicted (${why}); re-reading it failed: ${apiMessage(err)}`,
+      };
+    }
+    if (uid && pod.metadata?.uid !== uid) {
+      return { outcome: 'conflict', message: `pod ${namespace}/${name} was re-created (UID ${uid} is gone)` };
+    }
+    if (pod.spec?.nodeName === node) return ok('already_bound');
+    return {
+      outcome: 'conflict',
+      message: `pod ${namespace}/${name} is already bound to ${pod.spec?.nodeName ?? 'another node'}, not ${node}`,
+    };
+  }
+}
+
+/** The API server's own message from a Status body, else the error's. */
+export function apiMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    try {
+      const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: unknown } | null;
+      if (status && typeof status.message === 'string') return status.message;
+    } catch {
+      // not JSON: fall through to the code
+    }
+    return `HTTP ${err.code}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

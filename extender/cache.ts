@@ -1,0 +1,205 @@
+// The extender's picture of the cluster: nodes' MIG facts and the MIG slices that pods hold, kept small
+// (no full objects) so 5,000 nodes and 50,000 pods fit in little memory. Informers feed it; bind adds
+// the pods it has just bound before the watch reports them, so the next filter does not count a slice
+// twice as free.
+import type { NodeMigState } from '../policy/placement/node-score.js';
+import { durationOn, profileCompute } from '../policy/placement/node-score.js';
+import type { ProfileBook } from '../policy/workload/job.js';
+import {
+  ANNOTATION,
+  nodeInfo,
+  parsePlacement,
+  podIntent,
+  podSlices,
+  timeMs,
+  type NodeInfo,
+  type PodIntent,
+} from './kube.js';
+import type { Node, Pod } from './schemas.js';
+
+export interface PodRecord {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly nodeName?: string;
+  /** MIG slices by profile name. */
+  readonly slices: Readonly<Record<string, number>>;
+  readonly intent: PodIntent;
+  /** When it started (or was bound), epoch ms. */
+  readonly startMs?: number;
+  /** Expected finish, epoch ms; undefined when its work is unknown or it has not started. */
+  readonly finishMs?: number;
+}
+
+const TERMINAL = new Set(['Succeeded', 'Failed']);
+const MS_PER_MIN = 60_000;
+
+export class ClusterCache {
+  private readonly nodes = new Map<string, NodeInfo>();
+  private readonly pods = new Map<string, PodRecord>();
+  private readonly uidByKey = new Map<string, string>();
+  private readonly podsOnNode = new Map<string, Set<string>>();
+  /** NodeMigState per node, rebuilt lazily after a node or one of its pods changes. */
+  private readonly states = new Map<string, NodeMigState>();
+
+  constructor(private readonly book: ProfileBook) {}
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+  get podCount(): number {
+    return this.pods.size;
+  }
+
+  upsertNode(node: Node): void {
+    const info = nodeInfo(node);
+    this.nodes.set(info.name, info);
+    this.states.delete(info.name);
+  }
+
+  deleteNode(name: string): void {
+    this.nodes.delete(name);
+    this.states.delete(name);
+  }
+
+  replaceNodes(nodes: Iterable<Node>): void {
+    this.nodes.clear();
+    this.states.clear();
+    for (const n of nodes) this.upsertNode(n);
+  }
+
+  /** Records a pod's MIG slices; pods without any, and finished pods, are dropped. */
+  upsertPod(pod: Pod, nowMs: number): void {
+    const uid = pod.metadata.uid;
+    if (!uid) return;
+    const slices = podSlicesOrEmpty(pod);
+    if (TERMINAL.has(pod.status?.phase ?? '') || Object.keys(slices).length === 0) {
+      this.deletePod(uid);
+      return;
+    }
+    const nodeName = pod.spec.nodeName ?? undefined;
+    const placed = parsePlacement(pod.metadata.annotations?.[ANNOTATION.placement]);
+    const startMs = timeMs(pod.status?.startTime) ?? timeMs(placed?.at) ?? (nodeName ? nowMs : undefined);
+    const { intent } = podIntent(pod, this.book, nowMs);
+    this.put({
+      uid,
+      namespace: pod.metadata.namespace ?? 'default',
+      name: pod.metadata.name ?? '',
+      nodeName,
+      slices,
+      intent,
+      startMs,
+      finishMs: finishOf(slices, intent, startMs),
+    });
+  }
+
+  deletePod(uid: string): void {
+    const old = this.pods.get(uid);
+    if (!old) return;
+    this.pods.delete(uid);
+    this.uidByKey.delete(`${old.namespace}/${old.name}`);
+    this.unlink(old);
+  }
+
+  replacePods(pods: Iterable<Pod>, nowMs: number): void {
+    this.pods.clear();
+    this.uidByKey.clear();
+    this.podsOnNode.clear();
+    this.states.clear();
+    for (const p of pods) this.upsertPod(p, nowMs);
+  }
+
+  /** Marks a pod bound to `nodeName` now, ahead of the watch event that will confirm it. */
+  assume(record: PodRecord, nodeName: string, nowMs: number): PodRecord {
+    const startMs = record.startMs ?? nowMs;
+    const bound = { ...record, nodeName, startMs, finishMs: finishOf(record.slices, record.intent, startMs) };
+    this.put(bound);
+    return bound;
+  }
+
+  /** Puts a record back as it was (after a failed bind). */
+  restore(record: PodRecord): void {
+    this.put(record);
+  }
+
+  pod(uid: string): PodRecord | undefined {
+    return this.pods.get(uid);
+  }
+
+  podByName(namespace: string, name: string): PodRecord | undefined {
+    const uid = this.uidByKey.get(`${namespace}/${name}`);
+    return uid === undefined ? undefined : this.pods.get(uid);
+  }
+
+  /** The node's MIG state from the cache, or undefined when the cache has never seen it. */
+  nodeState(name: string): NodeMigState | undefined {
+    let s = this.states.get(name);
+    if (s) return s;
+    const info = this.nodes.get(name);
+    if (!info) return undefined;
+    s = this.withUsage(info);
+    this.states.set(name, s);
+    return s;
+  }
+
+  /** A node as the request describes it (non-cache mode), with the slices the cache knows are in use. */
+  nodeStateFrom(node: Node): NodeMigState {
+    return this.withUsage(nodeInfo(node));
+  }
+
+  allNodeStates(): NodeMigState[] {
+    return [...this.nodes.keys()].map((n) => this.nodeState(n) as NodeMigState);
+  }
+
+  private withUsage(info: NodeInfo): NodeMigState {
+    const used: Record<string, number> = {};
+    let busyUntilMs: number | undefined;
+    for (const uid of this.podsOnNode.get(info.name) ?? []) {
+      const p = this.pods.get(uid) as PodRecord;
+      for (const [profile, n] of Object.entries(p.slices)) used[profile] = (used[profile] ?? 0) + n;
+      if (p.finishMs !== undefined) busyUntilMs = Math.max(busyUntilMs ?? -Infinity, p.finishMs);
+    }
+    return { ...info, used, busyUntil: busyUntilMs === undefined ? undefined : busyUntilMs / MS_PER_MIN };
+  }
+
+  private put(record: PodRecord): void {
+    const old = this.pods.get(record.uid);
+    if (old) this.unlink(old);
+    this.pods.set(record.uid, record);
+    this.uidByKey.set(`${record.namespace}/${record.name}`, record.uid);
+    if (record.nodeName) {
+      let set = this.podsOnNode.get(record.nodeName);
+      if (!set) this.podsOnNode.set(record.nodeName, (set = new Set()));
+      set.add(record.uid);
+      this.states.delete(record.nodeName);
+    }
+  }
+
+  private unlink(record: PodRecord): void {
+    if (!record.nodeName) return;
+    const set = this.podsOnNode.get(record.nodeName);
+    set?.delete(record.uid);
+    if (set?.size === 0) this.podsOnNode.delete(record.nodeName);
+    this.states.delete(record.nodeName);
+  }
+}
+
+/** A pod from the API server whose quantity is malformed still holds whatever it holds: count nothing. */
+function podSlicesOrEmpty(pod: Pod): Record<string, number> {
+  try {
+    return podSlices(pod);
+  } catch {
+    return {};
+  }
+}
+
+function finishOf(
+  slices: Readonly<Record<string, number>>,
+  intent: PodIntent,
+  startMs: number | undefined,
+): number | undefined {
+  if (startMs === undefined) return undefined;
+  const k = Math.max(0, ...Object.keys(slices).map((p) => profileCompute(p) ?? 0));
+  const d = durationOn({ slices, work: intent.workMin, speedup: intent.speedup }, k);
+  return d === undefined ? undefined : startMs + d * MS_PER_MIN;
+}

@@ -1,0 +1,299 @@
+// Adapters from Kubernetes objects to the decision core's values (policy/placement/node-score.ts).
+// No I/O: the informers, the verbs and the webhook all go through these.
+import { GPU_MODELS, findGpuModel, profileByResource, type GpuModel } from '../policy/mig/catalog.js';
+import type { NodeMigState } from '../policy/placement/node-score.js';
+import type { ProfileBook, SpeedupProfile } from '../policy/workload/job.js';
+import { ExtenderError } from './errors.js';
+import type { Node, Pod } from './schemas.js';
+
+export const ANNOTATION = {
+  deadline: 'smartmig.io/deadline',
+  workload: 'smartmig.io/workload',
+  work: 'smartmig.io/work',
+  profiles: 'smartmig.io/profiles',
+  placement: 'smartmig.io/placement',
+  draining: 'smartmig.io/draining',
+} as const;
+
+export const LABEL = {
+  product: 'nvidia.com/gpu.product',
+  gpuCount: 'nvidia.com/gpu.count',
+  migConfigState: 'nvidia.com/mig.config.state',
+} as const;
+
+export const REPARTITION_TAINT = 'smartmig.io/repartitioning';
+export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
+
+/** Every MIG resource the catalog knows → its profile name; a resource names one profile on every model. */
+const PROFILE_OF_RESOURCE = new Map<string, string>();
+for (const name of GPU_MODELS) {
+  for (const p of (findGpuModel(name) as GpuModel).profiles) PROFILE_OF_RESOURCE.set(p.resource, p.name);
+}
+const RESOURCE_OF_PROFILE = new Map([...PROFILE_OF_RESOURCE].map(([r, p]) => [p, r]));
+
+/** `nvidia.com/mig-2g.10gb` → `2g.10gb`; a resource the catalog lacks keeps its suffix (it then fits no node). */
+export function profileOfResource(resource: string): string {
+  return PROFILE_OF_RESOURCE.get(resource) ?? resource.slice(MIG_RESOURCE_PREFIX.length);
+}
+
+export function resourceOfProfile(profile: string): string | undefined {
+  return RESOURCE_OF_PROFILE.get(profile);
+}
+
+const QUANTITY = /^([+-]?\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const SUFFIX: Record<string, number> = {
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** A count of devices from a Kubernetes quantity (`1`, `2`, `1k`); throws on anything else. */
+export function deviceCount(q: string | number, where: string): number {
+  const m = typeof q === 'number' ? null : QUANTITY.exec(q.trim());
+  const n = typeof q === 'number' ? q : m ? Number(m[1]) * (m[2] ? (SUFFIX[m[2]] as number) : 1) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new ExtenderError(
+      'SMARTMIG_BAD_QUANTITY',
+      `${where}: "${String(q)}" is not a whole, non-negative device count`,
+    );
+  }
+  return n;
+}
+
+type Container = Pod['spec']['containers'][number];
+
+function containerSlices(c: Container, where: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const requests = c.resources?.requests ?? {};
+  const limits = c.resources?.limits ?? {};
+  // Extended resources may be given as limits only; the request then defaults to the limit.
+  for (const list of [limits, requests]) {
+    for (const [r, q] of Object.entries(list)) {
+      if (!r.startsWith(MIG_RESOURCE_PREFIX)) continue;
+      out.set(profileOfResource(r), deviceCount(q, `${where}.resources[${r}]`));
+    }
+  }
+  return out;
+}
+
+/** MIG slices the pod needs, by profile: the sum over containers, or the largest init container's. */
+export function podSlices(pod: Pod): Record<string, number> {
+  const sum = new Map<string, number>();
+  pod.spec.containers.forEach((c, i) => {
+    for (const [p, n] of containerSlices(c, `Pod.spec.containers[${i}]`)) sum.set(p, (sum.get(p) ?? 0) + n);
+  });
+  (pod.spec.initContainers ?? []).forEach((c, i) => {
+    for (const [p, n] of containerSlices(c, `Pod.spec.initContainers[${i}]`)) sum.set(p, Math.max(sum.get(p) ?? 0, n));
+  });
+  const out: Record<string, number> = {};
+  for (const [p, n] of sum) if (n > 0) out[p] = n;
+  return out;
+}
+
+/** Milliseconds from an RFC 3339 string or a Date (typed client objects); undefined otherwise. */
+export function timeMs(v: unknown): number | undefined {
+  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.getTime() : undefined;
+  if (typeof v !== 'string' || !RFC3339.test(v)) return undefined;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|m|s)/g;
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+const MAX_DURATION_MS = 366 * 24 * 3_600_000;
+
+/** Go-style durations (`45m`, `1h30m`, `90s`) in milliseconds; undefined when malformed or over a year. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (t.length > 64 || !DURATION.test(t)) return undefined;
+  let ms = 0;
+  for (const m of t.matchAll(DURATION_PART)) ms += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  return Number.isFinite(ms) && ms <= MAX_DURATION_MS ? ms : undefined;
+}
+
+/** What a pod's smartmig.io annotations say, already checked. */
+export interface PodIntent {
+  /** Epoch milliseconds. */
+  readonly deadlineMs?: number;
+  /** Minutes on a 1g slice. */
+  readonly workMin?: number;
+  readonly speedup?: SpeedupProfile;
+  /** Accepted profiles of a moldable pod. */
+  readonly profiles?: readonly string[];
+}
+
+export interface AnnotationIssue {
+  readonly annotation: string;
+  readonly message: string;
+}
+
+function annotationsOf(pod: Pod): Record<string, string> {
+  return pod.metadata.annotations ?? {};
+}
+
+const MAX_WORK_MIN = 366 * 24 * 60;
+
+function parseWork(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(?:\.\d+)?$/.test(t)) {
+    const n = Number(t);
+    return n > 0 && n <= MAX_WORK_MIN ? n : undefined;
+  }
+  const ms = parseDuration(t);
+  return ms !== undefined && ms > 0 ? ms / 60_000 : undefined;
+}
+
+function parseProfiles(text: string, issues: AnnotationIssue[]): string[] | undefined {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => (s.startsWith(MIG_RESOURCE_PREFIX) ? profileOfResource(s) : s.replace(/^mig-/, '')));
+  const unknown = names.filter((n) => resourceOfProfile(n) === undefined);
+  if (names.length === 0 || names.length > 32 || unknown.length > 0) {
+    const why =
+      names.length === 0
+        ? 'lists no profile'
+        : names.length > 32
+          ? 'lists more than 32 profiles'
+          : `has unknown MIG profiles ${unknown.slice(0, 5).join(', ')}`;
+    issues.push({ annotation: ANNOTATION.profiles, message: `${why} (expected e.g. "1g.5gb,2g.10gb,3g.20gb")` });
+    return undefined;
+  }
+  return [...new Set(names)];
+}
+
+/**
+ * Reads the smartmig.io annotations. Each invalid one is reported and left out, so the scheduler can still
+ * place a pod whose annotation the webhook never saw; the webhook rejects pods with any issue.
+ */
+export function podIntent(
+  pod: Pod,
+  book: ProfileBook,
+  nowMs: number,
+): { intent: PodIntent; issues: AnnotationIssue[] } {
+  const a = annotationsOf(pod);
+  const issues: AnnotationIssue[] = [];
+  const intent: { -readonly [K in keyof PodIntent]: PodIntent[K] } = {};
+  const deadline = a[ANNOTATION.deadline];
+  if (deadline !== undefined) {
+    const rel = parseDuration(deadline);
+    const created = timeMs(pod.metadata.creationTimestamp) ?? nowMs;
+    intent.deadlineMs = rel !== undefined ? created + rel : timeMs(deadline.trim());
+    if (intent.deadlineMs === undefined) {
+      issues.push({
+        annotation: ANNOTATION.deadline,
+        message: `"${clip(deadline)}" is neither an RFC 3339 time nor a duration like 45m or 1h30m`,
+      });
+    }
+  }
+  const work = a[ANNOTATION.work];
+  if (work !== undefined) {
+    intent.workMin = parseWork(work);
+    if (intent.workMin === undefined) {
+      issues.push({
+        annotation: ANNOTATION.work,
+        message: `"${clip(work)}" is neither minutes (e.g. 12.5) nor a duration like 45m, up to a year`,
+      });
+    }
+  }
+  const workload = a[ANNOTATION.workload];
+  if (workload !== undefined) {
+    if (book.has(workload.trim())) intent.speedup = book.get(workload.trim());
+    else
+      issues.push({ annotation: ANNOTATION.workload, message: `"${clip(workload)}" is not a known speed-up profile` });
+  }
+  const profiles = a[ANNOTATION.profiles];
+  if (profiles !== undefined) intent.profiles = parseProfiles(profiles, issues);
+  return { intent, issues };
+}
+
+const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 77)}...` : s);
+
+/** A node's own MIG facts; slices in use come from the pods (see cache.ts). */
+export type NodeInfo = Omit<NodeMigState, 'used' | 'busyUntil'>;
+
+/** GPU feature discovery's product name, without the suffixes its MIG "single" and sharing modes add. */
+function productModel(product: string | undefined): GpuModel | undefined {
+  if (!product) return undefined;
+  return findGpuModel(product.replace(/-MIG-.*$/, '').replace(/-SHARED$/, ''));
+}
+
+/** The catalogued model whose profiles cover every MIG resource the node advertises. */
+function modelFromResources(resources: readonly string[]): GpuModel | undefined {
+  if (resources.length === 0) return undefined;
+  for (const name of GPU_MODELS) {
+    const m = findGpuModel(name) as GpuModel;
+    if (resources.every((r) => profileByResource(m, r))) return m;
+  }
+  return undefined;
+}
+
+export function nodeInfo(node: Node): NodeInfo {
+  const labels = node.metadata.labels ?? {};
+  const allocatable: Record<string, number> = {};
+  const resources: string[] = [];
+  for (const [r, q] of Object.entries(node.status?.allocatable ?? {})) {
+    if (!r.startsWith(MIG_RESOURCE_PREFIX)) continue;
+    let n: number;
+    try {
+      n = deviceCount(q, r);
+    } catch {
+      continue; // a malformed count on a node is that node's problem, not the pod's
+    }
+    if (n > 0) {
+      allocatable[profileOfResource(r)] = n;
+      resources.push(r);
+    }
+  }
+  const model = productModel(labels[LABEL.product]) ?? modelFromResources(resources);
+  const gpus = Number(labels[LABEL.gpuCount]);
+  const state = labels[LABEL.migConfigState];
+  const draining = (node.metadata.annotations ?? {})[ANNOTATION.draining];
+  const taints = node.spec?.taints ?? [];
+  return {
+    name: node.metadata.name,
+    model,
+    gpus: Number.isSafeInteger(gpus) && gpus > 0 ? gpus : 0,
+    allocatable,
+    reconfiguring: state === 'pending' || state === 'rebooting',
+    draining:
+      (draining !== undefined && draining !== 'false') ||
+      taints.some((t) => t.key === REPARTITION_TAINT && t.effect !== 'PreferNoSchedule'),
+    cordoned: node.spec?.unschedulable === true,
+  };
+}
+
+/** What bind records in `smartmig.io/placement`: enough to explain and replay the decision. */
+export interface PlacementRecord {
+  readonly node: string;
+  readonly slices: Readonly<Record<string, number>>;
+  readonly heuristic: string;
+  /** When the binding was made, RFC 3339. */
+  readonly at: string;
+  /** RFC 3339, or null when the pod's work is unknown. */
+  readonly expectedFinish: string | null;
+  readonly deadline: string | null;
+}
+
+export function parsePlacement(text: string | undefined): PlacementRecord | undefined {
+  if (text === undefined || text.length > 4096) return undefined;
+  try {
+    const v = JSON.parse(text) as Partial<PlacementRecord> | null;
+    return v && typeof v.node === 'string' && typeof v.at === 'string' ? (v as PlacementRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,71 @@
+// The running service: kubeconfig → informers → app → listen. The only place that opens a socket.
+import { readFileSync } from 'node:fs';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { ProfileBook } from '../policy/workload/job.js';
+import { buildExtender } from './app.js';
+import { KubeBinder } from './binder.js';
+import { ClusterCache } from './cache.js';
+import { resolveConfig, type ExtenderConfig } from './config.js';
+import { startInformers, type Informers } from './informers.js';
+import { createMetrics } from './metrics.js';
+
+export interface RunningExtender {
+  readonly app: FastifyInstance;
+  readonly informers: Informers;
+  /** The address it listens on, e.g. http://127.0.0.1:8888. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Loads a kubeconfig file, or the in-cluster service account / $KUBECONFIG / ~/.kube/config. */
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new RangeError(`kubeconfig${file ? ` ${file}` : ''} names no current cluster`);
+  return kc;
+}
+
+export async function startExtender(partial: Partial<ExtenderConfig>): Promise<RunningExtender> {
+  const config = resolveConfig(partial);
+  const log = pino({ level: config.logLevel, base: { component: 'extender' } });
+  const kc = loadKubeConfig(config.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const book = new ProfileBook();
+  const cache = new ClusterCache(book);
+  const metrics = createMetrics({ processMetrics: true });
+  const informers = startInformers({ kc, core, cache, clock: Date.now, log, metrics });
+  const https =
+    config.tlsCert && config.tlsKey
+      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+      : undefined;
+  const app = buildExtender({
+    cache,
+    binder: new KubeBinder(core),
+    config,
+    book,
+    metrics,
+    ready: informers.synced,
+    logger: log,
+    https,
+  });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    informers.stop();
+    throw err;
+  }
+  log.info({ address, heuristic: config.heuristic }, 'smartmig extender listening');
+  return {
+    app,
+    informers,
+    url: address,
+    close: async () => {
+      informers.stop();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+// The kube-scheduler extender verbs (k8s.io/kube-scheduler/extender/v1). With nodeCacheCapable the
+// scheduler sends node names and the extender reads nodes from its cache; without, it sends whole Node
+// objects and expects the passing ones back. Either way the slices in use come from the pod cache.
+import type { FastifyInstance } from 'fastify';
+import { checkNode, rankNodes, type NodeMigState } from '../../policy/placement/node-score.js';
+import type { PodRecord } from '../cache.js';
+import type { ExtenderContext } from '../context.js';
+import { demandOf, scoreOptions } from '../context.js';
+import { ExtenderError } from '../errors.js';
+import { ANNOTATION, type PlacementRecord } from '../kube.js';
+import {
+  BindingResultSchema,
+  ExtenderArgsSchema,
+  ExtenderBindingArgsSchema,
+  HostPriorityListSchema,
+  type ExtenderArgs,
+  type ExtenderBindingArgs,
+  type ExtenderFilterResult,
+  type HostPriority,
+  type Node,
+} from '../schemas.js';
+
+const UNKNOWN_NODE = 'node not in the smartmig extender cache yet';
+
+/** The candidates of a request: names with cached state (cache mode), or the Node objects sent. */
+interface Candidates {
+  readonly names: readonly string[];
+  readonly states: readonly (NodeMigState | undefined)[];
+  readonly objects?: readonly Node[];
+}
+
+function candidates(args: ExtenderArgs, ctx: ExtenderContext): Candidates {
+  if (args.NodeNames) {
+    const names = args.NodeNames;
+    return { names, states: names.map((n) => ctx.cache.nodeState(n)) };
+  }
+  if (args.Nodes) {
+    const objects = args.Nodes.items ?? [];
+    return {
+      names: objects.map((n) => n.metadata.name),
+      states: objects.map((n) => ctx.cache.nodeStateFrom(n)),
+      objects,
+    };
+  }
+  throw new ExtenderError('SMARTMIG_NO_NODES', 'ExtenderArgs has neither NodeNames (nodeCacheCapable) nor Nodes');
+}
+
+export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Promise<void> {
+  app.post('/filter', { schema: { body: ExtenderArgsSchema }, config: { verb: 'filter' } }, async (req) => {
+    const args = req.body as ExtenderArgs;
+    const now = ctx.clock();
+    const { demand } = demandOf(args.Pod, ctx, now);
+    const c = candidates(args, ctx);
+    const needsMig = Object.keys(demand.slices).length > 0;
+    const passed: number[] = [];
+    const failed: Record<string, string> = {};
+    const unresolvable: Record<string, string> = {};
+    c.states.forEach((state, i) => {
+      const name = c.names[i] as string;
+      if (!needsMig) {
+        passed.push(i);
+        return;
+      }
+      if (!state) {
+        failed[name] = UNKNOWN_NODE;
+        ctx.metrics.rejectedNodes.inc({ reason: 'unknown-node' });
+        return;
+      }
+      const v = checkNode(state, demand);
+      if (v.fits) {
+        passed.push(i);
+        return;
+      }
+      (v.resolvable ? failed : unresolvable)[name] = v.reason;
+      ctx.metrics.rejectedNodes.inc({ reason: v.code });
+    });
+    ctx.metrics.decisions.inc({ verb: 'filter', outcome: passed.length > 0 ? 'fit' : 'no_fit' });
+    req.log.debug({ pod: podKey(args), passed: passed.length, of: c.names.length }, 'filter');
+    const result: ExtenderFilterResult = {
+      FailedNodes: failed,
+      FailedAndUnresolvableNodes: unresolvable,
+      Error: '',
+    };
+    if (c.objects) result.Nodes = { items: passed.map((i) => c.objects?.[i]) };
+    else result.NodeNames = passed.map((i) => c.names[i] as string);
+    return result;
+  });
+
+  app.post(
+    '/prioritize',
+    { schema: { body: ExtenderArgsSchema, response: { 200: HostPriorityListSchema } }, config: { verb: 'prioritize' } },
+    async (req) => {
+      const args = req.body as ExtenderArgs;
+      const now = ctx.clock();
+      const { demand } = demandOf(args.Pod, ctx, now);
+      const c = candidates(args, ctx);
+      const known = c.states.filter((s): s is NodeMigState => s !== undefined);
+      const scores = new Map<string, number>();
+      if (Object.keys(demand.slices).length > 0) {
+        for (const r of rankNodes(demand, known, scoreOptions(ctx, now))) scores.set(r.name, r.score);
+      }
+      ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
+      return c.names.map((Host): HostPriority => ({ Host, Score: scores.get(Host) ?? 0 }));
+    },
+  );
+
+  app.post(
+    '/bind',
+    { schema: { body: ExtenderBindingArgsSchema, response: { 200: BindingResultSchema } }, config: { verb: 'bind' } },
+    async (req) => {
+      const args = req.body as ExtenderBindingArgs;
+      const now = ctx.clock();
+      const pod = await findPod(args, ctx, now);
+      const record: PlacementRecord = {
+        node: args.Node,
+        slices: pod?.slices ?? {},
+        heuristic: ctx.config.heuristic,
+        at: new Date(now).toISOString(),
+        expectedFinish: null,
+        deadline: pod?.intent.deadlineMs === undefined ? null : new Date(pod.intent.deadlineMs).toISOString(),
+      };
+      const bound = pod ? ctx.cache.assume(pod, args.Node, now) : undefined;
+      const finish = bound?.finishMs;
+      const annotations = {
+        [ANNOTATION.placement]: JSON.stringify({
+          ...record,
+          expectedFinish: finish === undefined ? null : new Date(finish).toISOString(),
+        }),
+      };
+      const outcome = await ctx.binder.bind(args, annotations);
+      // Undo the assumption on failure, so the slice counts as free again.
+      if (pod && outcome.outcome !== 'bound' && outcome.outcome !== 'already_bound') ctx.cache.restore(pod);
+      ctx.metrics.decisions.inc({ verb: 'bind', outcome: outcome.outcome });
+      req.log.info({ pod: `${args.PodNamespace}/${args.PodName}`, node: args.Node, outcome: outcome.outcome }, 'bind');
+      return { Error: outcome.message };
+    },
+  );
+}
+
+/** The pod from the cache, or from the API server when the watch has not delivered it yet. */
+async function findPod(args: ExtenderBindingArgs, ctx: ExtenderContext, now: number): Promise<PodRecord | undefined> {
+  const cached =
+    (args.PodUID ? ctx.cache.pod(args.PodUID) : undefined) ?? ctx.cache.podByName(args.PodNamespace, args.PodName);
+  if (cached) return cached;
+  const pod = await ctx.binder.readPod(args.PodNamespace, args.PodName);
+  if (!pod) return undefined;
+  ctx.cache.upsertPod(pod, now);
+  return pod.metadata.uid ? ctx.cache.pod(pod.metadata.uid) : undefined;
+}
+
+function podKey(args: ExtenderArgs): string {
+  return `${args.Pod.metadata.namespace ?? ''}/${args.Pod.metadata.name ?? ''}`;
+}
