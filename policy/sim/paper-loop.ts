@@ -9,6 +9,8 @@ interface Active {
   slice: number;
   /** 1g-minutes done per minute on the current slice. */
   rate: number;
+  /** Predicted completion on the current slice, Infinity while waiting. */
+  finish: number;
 }
 
 export function runPaper(ctx: RunContext): void {
@@ -20,8 +22,13 @@ export function runPaper(ctx: RunContext): void {
   let next = 0;
   let now = 0;
   for (;;) {
+    // Completion is decided by predicted finish time, not by remaining work reaching zero: at large times a
+    // tiny remainder may be below the clock's resolution and would never run out.
     let tc = Infinity;
-    for (const a of active) if (a.slice >= 0) tc = Math.min(tc, now + (remaining[a.job.id] as number) / a.rate);
+    for (const a of active) {
+      a.finish = a.slice >= 0 ? now + (remaining[a.job.id] as number) / a.rate : Infinity;
+      if (a.finish < tc) tc = a.finish;
+    }
     const ta = next < jobs.length ? (jobs[next] as Job).release : Infinity;
     const t = Math.min(tc, ta, reconfigDone.peekTime(), ctx.nextDecisionTime());
     if (t === Infinity) break;
@@ -32,23 +39,20 @@ export function runPaper(ctx: RunContext): void {
     let handled = 0;
     const still: Active[] = [];
     for (const a of active) {
-      if (a.slice >= 0) {
-        const left = (remaining[a.job.id] as number) - a.rate * dt;
-        if (left <= 1e-9 * a.job.work) {
-          remaining[a.job.id] = 0;
-          recorder.completion(a.job, now);
-          handled++;
-          continue;
-        }
-        remaining[a.job.id] = left;
+      if (a.finish <= now) {
+        remaining[a.job.id] = 0;
+        recorder.completion(a.job, now);
+        handled++;
+        continue;
       }
+      if (a.slice >= 0) remaining[a.job.id] = (remaining[a.job.id] as number) - a.rate * dt;
       still.push(a);
     }
     active = still;
     while (next < jobs.length && (jobs[next] as Job).release <= now) {
       const job = jobs[next++] as Job;
       recorder.arrival(job);
-      active.push({ job, slice: -1, rate: 0 });
+      active.push({ job, slice: -1, rate: 0, finish: Infinity });
       handled++;
     }
     while (reconfigDone.peekTime() <= now) cluster.finishReconfigure((reconfigDone.pop() as { value: number }).value);

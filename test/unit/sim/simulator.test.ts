@@ -148,3 +148,14 @@ describe('simulate: the repartitioning hook', () => {
     expect(waiting.every((d) => d.profile === '7g.40gb')).toBe(true);
   });
 });
+
+describe('simulate: regressions', () => {
+  it('paper mode: a remainder below the clock resolution at a late time still completes (no endless loop)', () => {
+    const jobs = ordered([
+      job({ release: 1000, work: 1e-12, deadline: 1001 }),
+      job({ release: 1000, work: 1, deadline: 1001 }),
+    ]);
+    const r = simulate(simConfig({ jobs, gpus: paperGpus([12]) }, 'paper', 'marginal-et'));
+    expect(r.completed).toBe(2);
+  });
+});
