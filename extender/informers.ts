@@ -77,7 +77,7 @@ class ListWatch<T> implements Reflector {
   private async listAll(): Promise<void> {
     const items: T[] = [];
     let token: string | undefined;
-    let rv = '';
+    let rv: string;
     do {
       const page = await this.spec.list(token);
       items.push(...page.items);

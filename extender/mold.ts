@@ -20,7 +20,7 @@ function retarget(c: Container, i: number, resource: string): PatchOp[] {
   const ops: PatchOp[] = [];
   for (const list of ['limits', 'requests'] as const) {
     const keys = migKeys(c, list);
-    if (keys.length === 0) continue;
+    if (keys.length === 0 || (keys.length === 1 && keys[0] === resource)) continue;
     const values = c.resources?.[list] ?? {};
     const n = Math.max(
       1,
@@ -35,16 +35,17 @@ function retarget(c: Container, i: number, resource: string): PatchOp[] {
 
 export function moldPatch(pod: Pod, resource: string): PatchOp[] {
   const containers = pod.spec.containers;
-  const ops = containers.flatMap((c, i) =>
-    migKeys(c, 'limits').length + migKeys(c, 'requests').length > 0 ? retarget(c, i, resource) : [],
-  );
-  if (ops.length > 0 || containers.length === 0) return ops;
+  const asks = (c: Container): boolean => migKeys(c, 'limits').length + migKeys(c, 'requests').length > 0;
+  if (containers.some(asks)) return containers.flatMap((c, i) => (asks(c) ? retarget(c, i, resource) : []));
+  if (containers.length === 0) return [];
   // Nothing requested yet: one slice in the first container. Extended resources need limits; requests follow.
   const first = containers[0] as Container;
   const one = { [resource]: '1' };
-  if (!first.resources)
+  if (!first.resources) {
     return [{ op: 'add', path: pointer('spec', 'containers', 0, 'resources'), value: { limits: one } }];
-  if (!first.resources.limits)
+  }
+  if (!first.resources.limits) {
     return [{ op: 'add', path: pointer('spec', 'containers', 0, 'resources', 'limits'), value: one }];
+  }
   return [{ op: 'add', path: pointer('spec', 'containers', 0, 'resources', 'limits', resource), value: '1' }];
 }
