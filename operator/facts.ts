@@ -1,0 +1,235 @@
+// Kubernetes objects → the plain facts the planner works on. No I/O. Objects may come from a typed list call
+// (timestamps as Date) or from a watch (timestamps as strings); both read the same here.
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { findGpuModel, type GpuModel } from '../policy/mig/catalog.js';
+import {
+  APPLIED_AT_ANNOTATION,
+  DEADLINE_ANNOTATION,
+  DESIRED_ANNOTATION,
+  DRAIN_SINCE_ANNOTATION,
+  DRAINING_ANNOTATION,
+  FAILURES_ANNOTATION,
+  GPU_COUNT_LABEL,
+  GPU_PRODUCT_LABEL,
+  LAST_CHANGE_ANNOTATION,
+  MIG_CONFIG_LABEL,
+  MIG_STATE_LABEL,
+  OWNER_ANNOTATION,
+  PLACEMENT_ANNOTATION,
+  REPARTITION_TAINT,
+  RETRY_AFTER_ANNOTATION,
+} from './labels.js';
+
+export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
+export const WHOLE_GPU_RESOURCE = 'nvidia.com/gpu';
+/** Where a device allocator may record the GPU index it gave a pod (precise attribution; optional). */
+export const GPU_INDEX_ANNOTATION = 'smartmig.io/gpu';
+
+export interface NodeFacts {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** From GPU feature discovery; the policy's gpuModel overrides it. */
+  readonly detectedModel: GpuModel | undefined;
+  readonly product: string | undefined;
+  readonly gpuCount: number | undefined;
+  readonly migConfig: string | undefined;
+  readonly migState: string | undefined;
+  readonly owner: string | undefined;
+  readonly desired: string | undefined;
+  readonly draining: readonly number[] | undefined;
+  readonly drainingSince: number | undefined;
+  readonly appliedAt: number | undefined;
+  /** Per GPU index, ms of the last layout change (absent: never). */
+  readonly lastChange: ReadonlyMap<number, number>;
+  readonly failures: number;
+  readonly retryAfter: number | undefined;
+  readonly tainted: boolean;
+  readonly resourceVersion: string | undefined;
+}
+
+export interface PodFacts {
+  readonly key: string;
+  readonly node: string | undefined;
+  readonly phase: string;
+  /** MIG slices requested, by profile name (`1g.5gb`, `1g.5gb+me`). */
+  readonly slices: ReadonlyMap<string, number>;
+  /** Whole GPUs requested (nvidia.com/gpu). */
+  readonly wholeGpus: number;
+  /** GPU index on its node, when something recorded it. */
+  readonly gpu: number | undefined;
+  /** Deadline in ms, when the pod has one. */
+  readonly deadline: number | undefined;
+  readonly created: number | undefined;
+  readonly deleting: boolean;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|m|s)/g;
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+/** Milliseconds from an RFC 3339 string or a Date; undefined otherwise. */
+export function timeMs(v: unknown): number | undefined {
+  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.getTime() : undefined;
+  if (typeof v !== 'string' || !RFC3339.test(v)) return undefined;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/** Go-style durations (`45m`, `1h30m`, `90s`) in ms; undefined when malformed. */
+export function durationMs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  if (t.length > 64 || !DURATION.test(t)) return undefined;
+  let ms = 0;
+  for (const m of t.matchAll(DURATION_PART)) ms += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** `0,3` → [0, 3]; anything else that is present means "the whole node" (undefined GPU list → all). */
+function parseGpuList(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((p) => Number(p.trim()));
+  return parts.every((n) => Number.isInteger(n) && n >= 0) ? parts : [];
+}
+
+function parseLastChange(text: string | undefined): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!text) return out;
+  try {
+    const obj = JSON.parse(text) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(obj)) {
+      const t = timeMs(v);
+      if (t !== undefined && Number.isInteger(Number(k))) out.set(Number(k), t);
+    }
+  } catch {
+    // A hand-edited, unreadable value means "never changed": the dwell then never blocks.
+  }
+  return out;
+}
+
+export function renderLastChange(m: ReadonlyMap<number, number>): string {
+  const obj: Record<string, string> = {};
+  for (const k of [...m.keys()].sort((a, b) => a - b)) obj[String(k)] = isoTime(m.get(k) as number);
+  return JSON.stringify(obj);
+}
+
+export function nodeFacts(node: V1Node): NodeFacts {
+  const labels = node.metadata?.labels ?? {};
+  const ann = node.metadata?.annotations ?? {};
+  const count = Number(labels[GPU_COUNT_LABEL]);
+  const product = labels[GPU_PRODUCT_LABEL];
+  const failures = Number(ann[FAILURES_ANNOTATION] ?? 0);
+  return {
+    name: node.metadata?.name ?? '',
+    labels,
+    product,
+    detectedModel: product === undefined ? undefined : findGpuModel(product),
+    gpuCount: Number.isSafeInteger(count) && count > 0 ? count : undefined,
+    migConfig: labels[MIG_CONFIG_LABEL],
+    migState: labels[MIG_STATE_LABEL],
+    owner: ann[OWNER_ANNOTATION],
+    desired: ann[DESIRED_ANNOTATION],
+    draining: parseGpuList(ann[DRAINING_ANNOTATION]),
+    drainingSince: timeMs(ann[DRAIN_SINCE_ANNOTATION]),
+    appliedAt: timeMs(ann[APPLIED_AT_ANNOTATION]),
+    lastChange: parseLastChange(ann[LAST_CHANGE_ANNOTATION]),
+    failures: Number.isSafeInteger(failures) && failures > 0 ? failures : 0,
+    retryAfter: timeMs(ann[RETRY_AFTER_ANNOTATION]),
+    tainted: (node.spec?.taints ?? []).some((t) => t.key === REPARTITION_TAINT.key),
+    resourceVersion: node.metadata?.resourceVersion,
+  };
+}
+
+const QUANTITY = /^(\d+)$/;
+
+function count(q: unknown): number {
+  if (typeof q === 'number') return Number.isSafeInteger(q) && q > 0 ? q : 0;
+  const m = typeof q === 'string' ? QUANTITY.exec(q.trim()) : null;
+  return m ? Number(m[1]) : 0;
+}
+
+/** `nvidia.com/mig-1g.5gb.me` → `1g.5gb+me` (the device plugin's spelling of media-extension profiles). */
+export function profileOfResource(resource: string): string | undefined {
+  if (!resource.startsWith(MIG_RESOURCE_PREFIX)) return undefined;
+  const name = resource.slice(MIG_RESOURCE_PREFIX.length);
+  return name.endsWith('.me') ? `${name.slice(0, -3)}+me` : name;
+}
+
+type Resources = Record<string, unknown> | undefined;
+
+function addRequests(into: Map<string, number>, res: Resources, combine: (a: number, b: number) => number): number {
+  let whole = 0;
+  for (const [r, q] of Object.entries(res ?? {})) {
+    const n = count(q);
+    if (r === WHOLE_GPU_RESOURCE) whole += n;
+    const p = profileOfResource(r);
+    if (p && n > 0) into.set(p, combine(into.get(p) ?? 0, n));
+  }
+  return whole;
+}
+
+function podGpu(ann: Record<string, string>): number | undefined {
+  const direct = Number(ann[GPU_INDEX_ANNOTATION]);
+  if (ann[GPU_INDEX_ANNOTATION] !== undefined && Number.isInteger(direct) && direct >= 0) return direct;
+  const text = ann[PLACEMENT_ANNOTATION];
+  if (!text || text.length > 8192) return undefined;
+  try {
+    const v = JSON.parse(text) as { gpu?: unknown } | null;
+    return v && Number.isInteger(v.gpu) && (v.gpu as number) >= 0 ? (v.gpu as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `smartmig.io/deadline`: an RFC 3339 time, or a duration after the pod's creation. */
+export function podDeadline(text: string | undefined, created: number | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const at = timeMs(text.trim());
+  if (at !== undefined) return at;
+  const after = durationMs(text);
+  return after !== undefined && created !== undefined ? created + after : undefined;
+}
+
+export function podFacts(pod: V1Pod): PodFacts {
+  const ann = pod.metadata?.annotations ?? {};
+  const slices = new Map<string, number>();
+  let wholeGpus = 0;
+  for (const c of pod.spec?.containers ?? []) {
+    // Extended resources may be given as limits only; requests then equal limits, so take the larger.
+    const own = new Map<string, number>();
+    const w = Math.max(
+      addRequests(own, c.resources?.limits as Resources, Math.max),
+      addRequests(own, c.resources?.requests as Resources, Math.max),
+    );
+    wholeGpus += w;
+    for (const [p, n] of own) slices.set(p, (slices.get(p) ?? 0) + n);
+  }
+  const created = timeMs(pod.metadata?.creationTimestamp);
+  return {
+    key: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`,
+    node: pod.spec?.nodeName || undefined,
+    phase: pod.status?.phase ?? 'Pending',
+    slices,
+    wholeGpus,
+    gpu: podGpu(ann),
+    deadline: podDeadline(ann[DEADLINE_ANNOTATION], created),
+    created,
+    deleting: pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null,
+  };
+}
+
+/** Whether the pod asks for GPUs at all. */
+export const usesGpu = (p: PodFacts): boolean => p.slices.size > 0 || p.wholeGpus > 0;
+
+/** Holds devices on its node: bound and not finished (terminating pods still hold them). */
+export const holdsDevices = (p: PodFacts): boolean =>
+  p.node !== undefined && p.phase !== 'Succeeded' && p.phase !== 'Failed' && usesGpu(p);
+
+/** Waiting for a slice: not bound yet, not being deleted. */
+export const isPendingDemand = (p: PodFacts): boolean =>
+  p.node === undefined && p.phase === 'Pending' && !p.deleting && p.slices.size > 0;

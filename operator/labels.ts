@@ -1,0 +1,43 @@
+// Every label, annotation and taint the operator reads or writes, in one place. Those under smartmig.io/ are
+// this project's contract with the extender and with people (docs/operator.md); the nvidia.com/ ones belong
+// to the GPU operator (mig-manager, GPU feature discovery).
+
+/** mig-manager applies the mig-parted config of this name; it reacts only to a changed value. */
+export const MIG_CONFIG_LABEL = 'nvidia.com/mig.config';
+/** Set by mig-manager: pending, rebooting, success or failed. */
+export const MIG_STATE_LABEL = 'nvidia.com/mig.config.state';
+/** GPU feature discovery: product name (e.g. NVIDIA-A100-SXM4-40GB) and number of physical GPUs. */
+export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
+export const GPU_COUNT_LABEL = 'nvidia.com/gpu.count';
+
+export const MIG_STATES = ['pending', 'rebooting', 'success', 'failed'] as const;
+export type MigState = (typeof MIG_STATES)[number];
+
+/** Which MigPartition manages the node (set by the operator; informational, ownership is recomputed). */
+export const OWNER_ANNOTATION = 'smartmig.io/partition';
+/** The mig-parted config the operator wants on the node; equal to the label once launched. */
+export const DESIRED_ANNOTATION = 'smartmig.io/desired-config';
+/**
+ * GPU indices, comma-separated (e.g. `0,3`), that are waiting to be reconfigured: the extender places no new
+ * pod on them. Present only while a change waits for or undergoes reconfiguration.
+ */
+export const DRAINING_ANNOTATION = 'smartmig.io/draining';
+/** When the current change started waiting (RFC 3339), for the drain timeout and the duration metric. */
+export const DRAIN_SINCE_ANNOTATION = 'smartmig.io/draining-since';
+/** When the current config label was set (RFC 3339): the start of a repartition. */
+export const APPLIED_AT_ANNOTATION = 'smartmig.io/applied-at';
+/** Per GPU index, the last time its layout changed (JSON object of RFC 3339 times), for the minimum dwell. */
+export const LAST_CHANGE_ANNOTATION = 'smartmig.io/last-change';
+/** Failed attempts at the desired config in a row, and when the next may start (RFC 3339). */
+export const FAILURES_ANNOTATION = 'smartmig.io/failures';
+export const RETRY_AFTER_ANNOTATION = 'smartmig.io/retry-after';
+
+/** Cordon mode: no new pods at all on the node while it drains and reconfigures. */
+export const REPARTITION_TAINT = { key: 'smartmig.io/repartitioning', effect: 'NoSchedule' } as const;
+
+/** Where the extender records the GPU a pod was placed on (JSON with a `gpu` index). */
+export const PLACEMENT_ANNOTATION = 'smartmig.io/placement';
+export const DEADLINE_ANNOTATION = 'smartmig.io/deadline';
+
+/** Prefix of the config names the operator writes; other names in the ConfigMap belong to people. */
+export const CONFIG_PREFIX = 'smartmig-';

@@ -1,0 +1,299 @@
+// One decision round over a snapshot of the cluster: which policy owns which node, what each node should
+// become, and what to write (ConfigMap entries, node labels/annotations/taints, statuses, events). Pure: the
+// reconciler builds the snapshot and commits the plan.
+import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
+import type { Repartitioner } from '../../policy/repartition/controller.js';
+import type { MigPartition, MigPartitionStatus } from '../api/types.js';
+import { timeMs, type NodeFacts, type PodFacts } from '../facts.js';
+import {
+  DRAIN_SINCE_ANNOTATION,
+  DRAINING_ANNOTATION,
+  FAILURES_ANNOTATION,
+  OWNER_ANNOTATION,
+  RETRY_AFTER_ANNOTATION,
+} from '../labels.js';
+import { layoutsOfConfig, type GpuTarget, type MigConfigEntry, type MigPartedConfig } from '../migparted.js';
+import { resolvePolicy, selects, staticTargets, type ResolvedPolicy, type SpecIssue } from '../policy.js';
+import { decideDynamic, pendingDemands } from './dynamic.js';
+import {
+  stepNode,
+  type NodePatch,
+  type PlanEvent,
+  type Repartition,
+  type StepContext,
+  type TargetsOf,
+} from './node-step.js';
+import { buildNodeView, configEntries, type NodeView } from './node-view.js';
+import { buildStatus, type NodeReport } from './status.js';
+
+export interface Snapshot {
+  /** Wall-clock ms. */
+  readonly now: number;
+  readonly nodes: readonly NodeFacts[];
+  /** Pods that hold devices, by node name. */
+  readonly podsByNode: ReadonlyMap<string, readonly PodFacts[]>;
+  readonly pending: readonly PodFacts[];
+  /** The ConfigMap's config, or why it cannot be read (the operator then changes nothing). */
+  readonly config: { ok: true; value: MigPartedConfig } | { ok: false; error: string };
+  /** When each config name was first seen in the ConfigMap (ms). */
+  readonly seenAt: ReadonlyMap<string, number>;
+  readonly partitions: readonly MigPartition[];
+}
+
+export interface PlanOptions {
+  /** The repartitioner for a Dynamic policy, or undefined when none has the policy's controller name. */
+  readonly controllerFor: (policy: ResolvedPolicy) => Repartitioner | undefined;
+  readonly controllerNames: ReadonlySet<string>;
+  readonly settleMs: number;
+  readonly backoff: (failures: number) => number;
+  /** Most nodes listed in a status. */
+  readonly statusNodeLimit: number;
+}
+
+export interface Plan {
+  readonly configAdds: Map<string, readonly MigConfigEntry[]>;
+  /** Config names some node uses or wants; the operator's other configs can go. */
+  readonly configInUse: Set<string>;
+  readonly nodePatches: NodePatch[];
+  readonly statuses: { name: string; status: MigPartitionStatus }[];
+  readonly events: PlanEvent[];
+  readonly repartitions: Repartition[];
+  readonly decisions: { partition: string; changes: number }[];
+  /** Ms until the next round is needed even without an event (Infinity: none). */
+  readonly wakeAt: number;
+}
+
+const created = (p: MigPartition): number => timeMs(p.metadata?.creationTimestamp) ?? 0;
+const byAge = (a: MigPartition, b: MigPartition): number =>
+  created(a) - created(b) || ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1);
+
+const hasGpus = (n: NodeFacts): boolean => n.gpuCount !== undefined || n.product !== undefined;
+
+interface RoundState {
+  readonly snap: Snapshot;
+  readonly opts: PlanOptions;
+  readonly plan: Plan;
+  readonly owner: Map<string, string>;
+  readonly observed: ReadonlyMap<string, readonly MigConfigEntry[]>;
+  wakeAt: number;
+}
+
+export function planRound(snap: Snapshot, opts: PlanOptions): Plan {
+  const plan: Plan = {
+    configAdds: new Map(),
+    configInUse: new Set(),
+    nodePatches: [],
+    statuses: [],
+    events: [],
+    repartitions: [],
+    decisions: [],
+    wakeAt: Infinity,
+  };
+  const observed = new Map(Object.entries(snap.config.ok ? snap.config.value['mig-configs'] : {}));
+  const st: RoundState = { snap, opts, plan, owner: new Map(), observed, wakeAt: Infinity };
+  for (const n of snap.nodes) {
+    for (const name of [n.migConfig, n.desired]) if (name !== undefined) plan.configInUse.add(name);
+  }
+  for (const mp of [...snap.partitions].sort(byAge)) planPartition(st, mp);
+  releaseNodes(st);
+  return { ...plan, wakeAt: st.wakeAt };
+}
+
+/** Nodes that carry our marks but belong to no policy now: unmark them so pods can use them. */
+function releaseNodes(st: RoundState): void {
+  for (const n of st.snap.nodes) {
+    if (st.owner.has(n.name) || (n.owner === undefined && n.draining === undefined && !n.tainted)) continue;
+    const annotations: Record<string, string | null> = {};
+    for (const key of [
+      OWNER_ANNOTATION,
+      DRAINING_ANNOTATION,
+      DRAIN_SINCE_ANNOTATION,
+      FAILURES_ANNOTATION,
+      RETRY_AFTER_ANNOTATION,
+    ]) {
+      annotations[key] = null;
+    }
+    st.plan.nodePatches.push({
+      node: n.name,
+      resourceVersion: n.resourceVersion,
+      labels: {},
+      annotations,
+      taint: n.tainted ? 'remove' : undefined,
+    });
+  }
+}
+
+/** What a named config gives the node's GPUs (undefined: the ConfigMap does not hold it). */
+function futureOf(config: MigPartedConfig | undefined, v: NodeView, name: string | undefined) {
+  const entries = configEntries(config, name);
+  return entries ? layoutsOfConfig(entries, v.model, v.gpuCount) : undefined;
+}
+
+function modelOf(policy: ResolvedPolicy, n: NodeFacts): GpuModel | undefined {
+  return policy.gpuModel ?? n.detectedModel ?? (n.product === undefined ? undefined : findGpuModel(n.product));
+}
+
+function planPartition(st: RoundState, mp: MigPartition): void {
+  const { snap, opts } = st;
+  const policy = resolvePolicy(mp, opts.controllerNames);
+  const selected = snap.nodes.filter((n) => hasGpus(n) && selects(policy.selector, n.labels));
+  const taken = selected.filter((n) => st.owner.has(n.name));
+  const status = (reports: NodeReport[], issues: readonly SpecIssue[], conflict?: string, lastDecision?: number) => {
+    const models = [
+      ...new Set(reports.map((r): string | undefined => r.view?.model.name).filter((m): m is string => !!m)),
+    ].sort();
+    st.plan.statuses.push({
+      name: policy.name,
+      status: buildStatus({
+        now: snap.now,
+        generation: policy.generation,
+        previous: mp.status,
+        issues,
+        conflict,
+        nodes: reports,
+        models: models.length > 0 ? models : policy.gpuModel ? [policy.gpuModel.name] : [],
+        lastDecision: lastDecision ?? timeMs(mp.status?.lastDecisionTime),
+        nodeLimit: opts.statusNodeLimit,
+      }),
+    });
+  };
+  if (taken.length > 0) {
+    const holders = [...new Set(taken.map((n) => st.owner.get(n.name)))].join(', ');
+    const names = taken.slice(0, 5).map((n) => n.name);
+    const more = taken.length > names.length ? ` and ${taken.length - names.length} more` : '';
+    const conflict = `node(s) ${names.join(', ')}${more} are already partitioned by the older MigPartition ${holders}`;
+    conflictEvent(st, mp, conflict);
+    status([], [], conflict);
+    return;
+  }
+  for (const n of selected) st.owner.set(n.name, policy.name);
+  if (!snap.config.ok) {
+    status(selected.map(unknownReport('mig-parted ConfigMap unreadable')), [
+      { code: 'InvalidLayout', path: 'ConfigMap', message: snap.config.error },
+    ]);
+    return;
+  }
+  const { reports, lastDecision, issues } = planNodes(st, policy, selected);
+  invalidSpecEvent(st, mp, issues);
+  status(reports, issues, undefined, lastDecision);
+}
+
+const unknownReport =
+  (message: string) =>
+  (n: NodeFacts): NodeReport => ({ name: n.name, state: 'Unknown', message, view: undefined, targets: undefined });
+
+function conflictEvent(st: RoundState, mp: MigPartition, message: string): void {
+  const prev = mp.status?.conditions?.find((c) => c.type === 'Ready');
+  if (prev?.reason !== 'Conflict') {
+    st.plan.events.push({ partition: mp.metadata?.name ?? '', type: 'Warning', reason: 'Conflict', message });
+  }
+}
+
+function invalidSpecEvent(st: RoundState, mp: MigPartition, issues: readonly SpecIssue[]): void {
+  const prev = mp.status?.conditions?.find((c) => c.type === 'Ready');
+  const first = issues[0];
+  if (first && (prev?.reason !== first.code || prev.observedGeneration !== mp.metadata?.generation)) {
+    const message = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    st.plan.events.push({ partition: mp.metadata?.name ?? '', type: 'Warning', reason: first.code, message });
+  }
+}
+
+function planNodes(
+  st: RoundState,
+  policy: ResolvedPolicy,
+  selected: readonly NodeFacts[],
+): { reports: NodeReport[]; lastDecision: number | undefined; issues: SpecIssue[] } {
+  const { snap } = st;
+  const config = snap.config.ok ? snap.config.value : undefined;
+  const reports: NodeReport[] = [];
+  const views: NodeView[] = [];
+  for (const n of selected) {
+    const model = modelOf(policy, n);
+    if (!model || n.gpuCount === undefined) {
+      const why = !model
+        ? `unknown GPU model ${n.product ?? '(no nvidia.com/gpu.product label)'}`
+        : 'no nvidia.com/gpu.count label';
+      reports.push(unknownReport(why)(n));
+      continue;
+    }
+    views.push(buildNodeView(n, model, n.gpuCount, config, snap.podsByNode.get(n.name) ?? []));
+  }
+  const issues = [...policy.issues];
+  const inFlight = views.filter((v) => v.inFlight && !(v.phase === 'failed' && v.facts.draining === undefined)).length;
+  let slots = Math.max(0, policy.maxNodesReconfiguring - inFlight);
+  const ctx: StepContext = {
+    now: snap.now,
+    policy,
+    observed: st.observed,
+    seenAt: snap.seenAt,
+    settleMs: st.opts.settleMs,
+    backoff: st.opts.backoff,
+    takeSlot: () => (slots > 0 ? (slots--, true) : false),
+    configAdds: st.plan.configAdds,
+    events: st.plan.events,
+    repartitions: st.plan.repartitions,
+  };
+  const perNode = nodeTargets(st, policy, views, issues, slots);
+  for (const [i, v] of views.entries()) {
+    // With an invalid spec, changes already launched are followed to their end; nothing new starts.
+    const targetsOf: TargetsOf = issues.length > 0 ? () => undefined : (name) => futureOf(config, v, name);
+    const step = stepNode(ctx, { view: v, targets: perNode.targets.get(i), targetsOf });
+    if (step.patch) st.plan.nodePatches.push(step.patch);
+    st.wakeAt = Math.min(st.wakeAt, step.wakeAt);
+    reports.push({ name: v.facts.name, state: step.state, message: step.message, view: v, targets: step.targets });
+  }
+  if (perNode.decided) {
+    st.plan.decisions.push({ partition: policy.name, changes: perNode.changes });
+    st.wakeAt = Math.min(st.wakeAt, snap.now + policy.decisionIntervalMs);
+  }
+  return { reports, lastDecision: perNode.decided ? snap.now : undefined, issues };
+}
+
+interface NodeTargets {
+  readonly targets: Map<number, readonly (GpuTarget | undefined)[]>;
+  readonly decided: boolean;
+  readonly changes: number;
+}
+
+function nodeTargets(
+  st: RoundState,
+  policy: ResolvedPolicy,
+  views: readonly NodeView[],
+  issues: SpecIssue[],
+  slots: number,
+): NodeTargets {
+  const targets = new Map<number, readonly (GpuTarget | undefined)[]>();
+  if (issues.length > 0) return { targets, decided: false, changes: 0 };
+  if (policy.mode === 'Static') {
+    views.forEach((v, i) => {
+      const r = staticTargets(policy.staticEntries, v.model, v.gpuCount, v.current);
+      if (r.ok) targets.set(i, r.targets);
+      else for (const issue of r.issues) if (!issues.some((x) => x.message === issue.message)) issues.push(issue);
+    });
+    return { targets, decided: false, changes: 0 };
+  }
+  return dynamicTargets(st, policy, views, slots);
+}
+
+function dynamicTargets(
+  st: RoundState,
+  policy: ResolvedPolicy,
+  views: readonly NodeView[],
+  slots: number,
+): NodeTargets {
+  const { snap } = st;
+  const none: NodeTargets = { targets: new Map(), decided: false, changes: 0 };
+  const mp = st.snap.partitions.find((p) => p.metadata?.name === policy.name);
+  const last = timeMs(mp?.status?.lastDecisionTime);
+  const generationSeen = mp?.status?.observedGeneration === policy.generation;
+  if (last !== undefined && generationSeen && snap.now - last < policy.decisionIntervalMs) {
+    st.wakeAt = Math.min(st.wakeAt, last + policy.decisionIntervalMs);
+    return none;
+  }
+  const controller = st.opts.controllerFor(policy);
+  if (!controller) return none;
+  const config = snap.config.ok ? snap.config.value : undefined;
+  const pending = pendingDemands(snap.pending, views);
+  const d = decideDynamic(controller, views, pending, snap.now, slots, (v) => futureOf(config, v, v.facts.desired));
+  return { targets: d.targets, decided: true, changes: d.changes };
+}

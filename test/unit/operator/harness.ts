@@ -1,0 +1,229 @@
+// An in-memory cluster for the planner's unit tests: nodes, pods, the mig-parted config and MigPartitions as
+// plain objects, a commit step with the apiserver's merge-patch meaning, and a stand-in for mig-manager that
+// records every GPU it reconfigures while a pod still holds it.
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { MigPartition } from '../../../operator/api/types.js';
+import { nodeFacts, podFacts, holdsDevices, isPendingDemand, type PodFacts } from '../../../operator/facts.js';
+import { MIG_CONFIG_LABEL, MIG_STATE_LABEL, REPARTITION_TAINT } from '../../../operator/labels.js';
+import {
+  layoutsOfConfig,
+  mergeConfigs,
+  parseMigPartedConfig,
+  renderMigPartedConfig,
+  type MigPartedConfig,
+} from '../../../operator/migparted.js';
+import { planRound, type Plan, type PlanOptions } from '../../../operator/plan/round.js';
+import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
+import { greedyRepartitioner } from '../../../policy/repartition/greedy.js';
+import { staticRepartitioner } from '../../../policy/repartition/static.js';
+
+export const A100 = findGpuModel('A100-40GB') as GpuModel;
+
+export function gpuNode(name: string, labels: Record<string, string> = {}, gpus = 2): V1Node {
+  return {
+    metadata: {
+      name,
+      resourceVersion: '1',
+      labels: {
+        'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB',
+        'nvidia.com/gpu.count': String(gpus),
+        ...labels,
+      },
+      annotations: {},
+    },
+    spec: {},
+  };
+}
+
+let podSeq = 0;
+export function migPod(
+  profile: string,
+  opts: { node?: string; phase?: string; gpu?: number; deadline?: string } = {},
+): V1Pod {
+  podSeq++;
+  const annotations: Record<string, string> = {};
+  if (opts.gpu !== undefined) annotations['smartmig.io/gpu'] = String(opts.gpu);
+  if (opts.deadline !== undefined) annotations['smartmig.io/deadline'] = opts.deadline;
+  return {
+    metadata: { name: `pod-${podSeq}`, namespace: 'default', annotations, creationTimestamp: new Date(0) },
+    spec: {
+      ...(opts.node ? { nodeName: opts.node } : {}),
+      containers: [{ name: 'c', resources: { limits: { [`nvidia.com/mig-${profile}`]: '1' } } }],
+    },
+    status: { phase: opts.phase ?? (opts.node ? 'Running' : 'Pending') },
+  };
+}
+
+export function partition(name: string, spec: MigPartition['spec'], createdSec = 0, generation = 1): MigPartition {
+  return {
+    apiVersion: 'smartmig.io/v1alpha1',
+    kind: 'MigPartition',
+    metadata: { name, generation, creationTimestamp: new Date(createdSec * 1000).toISOString() as unknown as Date },
+    spec,
+  };
+}
+
+export interface Violation {
+  node: string;
+  gpu: number;
+  pods: string[];
+}
+
+export class FakeCluster {
+  now = 1_000_000;
+  nodes = new Map<string, V1Node>();
+  pods: V1Pod[] = [];
+  configText = '';
+  partitions: MigPartition[] = [];
+  seenAt = new Map<string, number>();
+  events: Plan['events'] = [];
+  violations: Violation[] = [];
+  applied: { node: string; config: string; gpus: number[] }[] = [];
+  /** Config names mig-manager should fail. */
+  failing = new Set<string>();
+  opts: PlanOptions;
+
+  constructor(opts: Partial<PlanOptions> = {}) {
+    const greedy = greedyRepartitioner();
+    this.opts = {
+      controllerFor: (p) =>
+        p.controller === 'greedy'
+          ? greedyRepartitioner({ minDwell: p.minDwellMs / 60_000 })
+          : p.controller === 'static'
+            ? staticRepartitioner()
+            : undefined,
+      controllerNames: new Set([greedy.name, 'static']),
+      settleMs: 0,
+      backoff: (n) => 30_000 * 2 ** (n - 1),
+      statusNodeLimit: 100,
+      ...opts,
+    };
+  }
+
+  addNode(n: V1Node): void {
+    this.nodes.set(n.metadata?.name as string, n);
+  }
+
+  config(): MigPartedConfig {
+    const r = parseMigPartedConfig(this.configText);
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  }
+
+  plan(): Plan {
+    const facts = [...this.nodes.values()].map(nodeFacts).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const all = this.pods.map(podFacts);
+    const podsByNode = new Map<string, PodFacts[]>();
+    for (const p of all.filter(holdsDevices))
+      podsByNode.set(p.node as string, [...(podsByNode.get(p.node as string) ?? []), p]);
+    return planRound(
+      {
+        now: this.now,
+        nodes: facts,
+        podsByNode,
+        pending: all.filter(isPendingDemand),
+        config: parseMigPartedConfig(this.configText),
+        seenAt: this.seenAt,
+        partitions: this.partitions,
+      },
+      this.opts,
+    );
+  }
+
+  /** Commits a plan as the reconciler would: ConfigMap, node patches, statuses, events. */
+  commit(plan: Plan): void {
+    const merged = mergeConfigs(this.config(), plan.configAdds, plan.configInUse);
+    if (merged.changed) this.configText = renderMigPartedConfig(merged.config);
+    for (const name of Object.keys(this.config()['mig-configs']))
+      if (!this.seenAt.has(name)) this.seenAt.set(name, this.now);
+    for (const p of plan.nodePatches) {
+      const n = this.nodes.get(p.node);
+      if (!n) continue;
+      const labels = { ...(n.metadata?.labels ?? {}) };
+      const ann = { ...(n.metadata?.annotations ?? {}) };
+      for (const [k, v] of Object.entries(p.labels))
+        if (v === null) delete labels[k];
+        else labels[k] = v;
+      for (const [k, v] of Object.entries(p.annotations))
+        if (v === null) delete ann[k];
+        else ann[k] = v;
+      let taints = n.spec?.taints ?? [];
+      if (p.taint === 'add') taints = [...taints, { ...REPARTITION_TAINT }];
+      if (p.taint === 'remove') taints = taints.filter((t) => t.key !== REPARTITION_TAINT.key);
+      const rv = String(Number(n.metadata?.resourceVersion ?? '0') + 1);
+      const before = n.metadata?.labels?.[MIG_CONFIG_LABEL];
+      this.nodes.set(p.node, {
+        ...n,
+        metadata: { ...n.metadata, labels, annotations: ann, resourceVersion: rv },
+        spec: { ...n.spec, taints },
+      });
+      if (labels[MIG_CONFIG_LABEL] !== before) this.onConfigLabel(p.node, before);
+    }
+    for (const s of plan.statuses) {
+      const mp = this.partitions.find((x) => x.metadata?.name === s.name);
+      if (mp) mp.status = s.status;
+    }
+    this.events.push(...plan.events);
+  }
+
+  /** mig-manager's part, done at once: checks running pods, then reports success or failure. */
+  private onConfigLabel(node: string, before: string | undefined): void {
+    const n = this.nodes.get(node) as V1Node;
+    const name = n.metadata?.labels?.[MIG_CONFIG_LABEL] as string;
+    const count = Number(n.metadata?.labels?.['nvidia.com/gpu.count']);
+    const cfg = this.config()['mig-configs'];
+    const next = layoutsOfConfig(cfg[name] ?? [], A100, count);
+    const prev = before === undefined ? [] : layoutsOfConfig(cfg[before] ?? [], A100, count);
+    const changed: number[] = [];
+    next.forEach((t, g) => {
+      if (t && JSON.stringify(t) !== JSON.stringify(prev[g])) changed.push(g);
+    });
+    for (const g of changed) {
+      // A pod that does not say which GPU it has may be on any GPU that had one of its profiles.
+      const mayHold = (p: PodFacts): boolean =>
+        p.gpu === undefined
+          ? prev[g] === undefined ||
+            [...p.slices.keys()].some((q) => prev[g]?.layout.slices.some((s) => s.profile === q))
+          : p.gpu === g;
+      const holders = this.pods
+        .map(podFacts)
+        .filter((p) => holdsDevices(p) && p.node === node && mayHold(p))
+        .map((p) => p.key);
+      if (holders.length > 0) this.violations.push({ node, gpu: g, pods: holders });
+    }
+    this.applied.push({ node, config: name, gpus: changed });
+    (n.metadata as { labels: Record<string, string> }).labels[MIG_STATE_LABEL] = this.failing.has(name)
+      ? 'failed'
+      : 'success';
+  }
+
+  /** Runs rounds until nothing changes (or `max` rounds), advancing the clock by `stepMs` each time. */
+  settle(max = 20, stepMs = 1000): Plan[] {
+    const plans: Plan[] = [];
+    for (let i = 0; i < max; i++) {
+      const plan = this.plan();
+      plans.push(plan);
+      const idle = plan.nodePatches.length === 0 && plan.configAdds.size === 0;
+      this.commit(plan);
+      this.now += stepMs;
+      if (idle && i > 0) break;
+    }
+    return plans;
+  }
+
+  node(name: string): V1Node {
+    return this.nodes.get(name) as V1Node;
+  }
+
+  layouts(name: string): string[] {
+    const n = this.node(name);
+    const entries = this.config()['mig-configs'][n.metadata?.labels?.[MIG_CONFIG_LABEL] ?? ''] ?? [];
+    return layoutsOfConfig(entries, A100, Number(n.metadata?.labels?.['nvidia.com/gpu.count'])).map((t) =>
+      t ? t.layout.slices.map((s) => s.profile).join('+') : '?',
+    );
+  }
+
+  status(name: string) {
+    return this.partitions.find((p) => p.metadata?.name === name)?.status;
+  }
+}
