@@ -1,0 +1,184 @@
+// Fuzzing every route with fast-check: whatever arrives (random JSON, valid bodies with one field
+// replaced, garbage text, deep nesting, odd annotations and quantities), the extender answers below 500
+// with a JSON error that has a code and a message, and still answers good requests afterwards.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildExtender } from '../../../extender/app.js';
+import type { Binder } from '../../../extender/binder.js';
+import { ClusterCache } from '../../../extender/cache.js';
+import { ProfileBook } from '../../../policy/workload/job.js';
+import { minutes, node, pod } from './builders.js';
+
+const RUNS = 12_000;
+
+/** A binder that answers like an API server that lost the pod: fuzzing must not depend on a cluster. */
+const goneBinder: Binder = {
+  bind: async (a) => ({ outcome: 'not_found', message: `pod ${a.PodNamespace}/${a.PodName} not found` }),
+  readPod: async () => undefined,
+};
+
+const cache = new ClusterCache(new ProfileBook());
+for (let i = 0; i < 20; i++) {
+  cache.upsertNode(
+    node(`n${i}`, {
+      gpus: 2,
+      mig: { 'nvidia.com/mig-1g.5gb': 7, 'nvidia.com/mig-3g.20gb': 2, 'nvidia.com/mig-7g.40gb': 1 },
+      labels: i % 5 === 0 ? { 'nvidia.com/mig.config.state': 'pending' } : {},
+    }),
+  );
+  cache.upsertPod(pod(`busy${i}`, { nodeName: `n${i}`, mig: { 'nvidia.com/mig-1g.5gb': i % 7 } }), minutes(0));
+}
+const app = buildExtender({ cache, binder: goneBinder, clock: () => minutes(30), config: { bodyLimit: 256 * 1024 } });
+
+const ROUTES = ['/scheduler/filter', '/scheduler/prioritize', '/scheduler/bind', '/mutate'] as const;
+const ANNOTATIONS = [
+  'smartmig.io/deadline',
+  'smartmig.io/work',
+  'smartmig.io/workload',
+  'smartmig.io/profiles',
+  'smartmig.io/placement',
+];
+const NAMES = Array.from({ length: 20 }, (_, i) => `n${i}`);
+
+const validPod = pod('p', {
+  annotations: { 'smartmig.io/deadline': '45m', 'smartmig.io/work': '30', 'smartmig.io/workload': 'bert-training' },
+});
+const VALID: Record<(typeof ROUTES)[number], unknown> = {
+  '/scheduler/filter': { Pod: validPod, Nodes: null, NodeNames: NAMES },
+  '/scheduler/prioritize': { Pod: validPod, Nodes: { metadata: {}, items: [node('n1'), node('n2')] }, NodeNames: null },
+  '/scheduler/bind': { PodName: 'p', PodNamespace: 'jobs', PodUID: 'uid-p', Node: 'n1' },
+  '/mutate': {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'u',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      operation: 'CREATE',
+      object: {
+        ...validPod,
+        metadata: { ...validPod.metadata, annotations: { 'smartmig.io/profiles': '1g.5gb,3g.20gb' } },
+      },
+    },
+  },
+};
+
+/** Every path to a value inside `v`, e.g. ['Pod', 'spec', 'containers', 0]. */
+function paths(v: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  out.push(prefix);
+  if (v && typeof v === 'object') {
+    for (const [k, child] of Object.entries(v)) paths(child, [...prefix, Array.isArray(v) ? Number(k) : k], out);
+  }
+  return out;
+}
+
+function replaceAt(v: unknown, path: (string | number)[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path as [string | number, ...(string | number)[]];
+  const copy: Record<string | number, unknown> = Array.isArray(v) ? [...v] : { ...(v as object) };
+  copy[head] = replaceAt(copy[head], rest, value);
+  return copy;
+}
+
+interface Request {
+  url: string;
+  payload: string;
+  contentType: string;
+}
+
+const route = fc.constantFrom(...ROUTES);
+const json = (url: string, body: unknown): Request => ({
+  url,
+  payload: JSON.stringify(body) ?? 'null',
+  contentType: 'application/json',
+});
+
+const anyJson = fc.tuple(route, fc.jsonValue({ maxDepth: 6 })).map(([url, body]) => json(url, body));
+
+const mutated = fc
+  .tuple(route, fc.nat(), fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant(undefined)))
+  .map(([url, pick, value]) => {
+    const valid = VALID[url];
+    const all = paths(valid);
+    return json(url, replaceAt(valid, all[pick % all.length] as (string | number)[], value));
+  });
+
+const garbage = fc
+  .tuple(
+    route,
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/json; charset=utf-8',
+      'application/octet-stream',
+      '',
+    ),
+  )
+  .map(([url, payload, contentType]) => ({ url, payload, contentType }));
+
+const deep = fc
+  .tuple(route, fc.integer({ min: 1, max: 400 }), fc.constantFrom('[', '{"a":'))
+  .map(([url, depth, open]) => {
+    const close = open === '[' ? ']' : '}';
+    return { url, payload: `${open.repeat(depth)}1${close.repeat(depth)}`, contentType: 'application/json' };
+  });
+
+const oddPods = fc
+  .tuple(
+    route,
+    fc.dictionary(
+      fc.constantFrom(...ANNOTATIONS),
+      fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom('45m', '1h', '2026-01-01T00:00:00Z', '1g.5gb,2g.10gb', '-1', '1e308', 'bert-training'),
+      ),
+    ),
+    fc.dictionary(
+      fc.constantFrom(
+        'nvidia.com/mig-1g.5gb',
+        'nvidia.com/mig-3g.20gb',
+        'nvidia.com/mig-9g.9gb',
+        'nvidia.com/mig-',
+        'cpu',
+      ),
+      fc.oneof(fc.string({ maxLength: 12 }), fc.double(), fc.integer(), fc.constantFrom('1', '0', '1k', '500m', '1e3')),
+    ),
+  )
+  .map(([url, annotations, limits]) => {
+    const p = {
+      ...validPod,
+      metadata: { ...validPod.metadata, annotations },
+      spec: { containers: [{ name: 'c', resources: { limits } }] },
+    };
+    if (url === '/mutate') return json(url, replaceAt(VALID['/mutate'], ['request', 'object'], p));
+    if (url === '/scheduler/bind') return json(url, VALID[url]);
+    return json(url, { Pod: p, NodeNames: NAMES });
+  });
+
+async function send(r: Request) {
+  const headers: Record<string, string> = r.contentType ? { 'content-type': r.contentType } : {};
+  return app.inject({ method: 'POST', url: r.url, payload: r.payload, headers });
+}
+
+describe('fuzzing the extender', () => {
+  it(`answers ${RUNS} hostile requests below 500, with a JSON error for every refusal`, async () => {
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(anyJson, mutated, garbage, deep, oddPods), async (r) => {
+        const res = await send(r);
+        expect(res.statusCode).toBeLessThan(500);
+        if (res.statusCode >= 400) {
+          refused++;
+          const body = res.json<{ code: unknown; message: unknown }>();
+          expect(typeof body.code).toBe('string');
+          expect(typeof body.message).toBe('string');
+        }
+      }),
+      { numRuns: RUNS, seed: 20_260_101 },
+    );
+    // The mix is hostile but not only that: plenty of requests are valid enough to be answered.
+    expect(refused).toBeGreaterThan(RUNS / 4);
+    expect(refused).toBeLessThan(RUNS);
+    for (const url of ROUTES) expect((await send(json(url, VALID[url]))).statusCode).toBe(200);
+  }, 300_000);
+});
