@@ -106,7 +106,7 @@ export const command: Command = {
     console.log(summaryTable(results));
     const { renderReport } = await import('../report/html.js');
     const { writeReport } = await import('../report/write.js');
-    writeReport(
+    await writeReport(
       reportPath,
       renderReport(results, {
         title: 'smartmig: the paper day on 8 A100-40GB',

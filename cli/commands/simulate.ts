@@ -98,7 +98,7 @@ export const command: Command = {
     if (report) {
       const { renderReport } = await import('../report/html.js');
       const { writeReport } = await import('../report/write.js');
-      writeReport(
+      await writeReport(
         report,
         renderReport(results, {
           title: 'smartmig simulation',
