@@ -11,21 +11,26 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   extender: () => import('./commands/extender.js'),
 };
 
-function usage(): string {
+async function usage(): Promise<string> {
+  const names = Object.keys(COMMANDS);
+  const loaded = await Promise.all(
+    names.map(async (n) => (await (COMMANDS[n] as () => Promise<{ command: Command }>)()).command),
+  );
+  const width = Math.max(...names.map((n) => n.length));
   return [
     'smartmig: energy- and deadline-aware MIG partitioning and placement for Kubernetes',
     '',
     'Usage: smartmig <command> [flags]      (smartmig <command> --help for its flags)',
     '',
     'Commands:',
-    ...Object.keys(COMMANDS).map((n) => `  ${n}`),
+    ...loaded.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
   ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
+    console.log(await usage());
     return name === undefined ? 2 : 0;
   }
   const load = COMMANDS[name];
