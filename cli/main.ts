@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   bounds: () => import('./commands/bounds.js'),
   simulate: () => import('./commands/simulate.js'),
   demo: () => import('./commands/demo.js'),
+  'fake-gpu': () => import('./commands/fake-gpu.js'),
   extender: () => import('./commands/extender.js'),
 };
 

@@ -1,0 +1,123 @@
+// `smartmig fake-gpu`: emulated GPU nodes (device plugin, GFD labels, mig-manager, kubelet) against a cluster.
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { numberFlag, oneOf, parseFlags, stringFlag, type Parsed } from '../args.js';
+import type { Command } from '../command.js';
+import { UsageError } from '../usage-error.js';
+import { DEFAULT_CONFIG, checkConfig, type FakeGpuConfig, type ResolvedConfig } from '../../fake-gpu/config.js';
+import { startFakeGpu } from '../../fake-gpu/main.js';
+import { GPU_MODELS } from '../../policy/mig/catalog.js';
+
+const D = DEFAULT_CONFIG;
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+const help = `Usage: smartmig fake-gpu [--nodes N] [--gpus-per-node N] [--gpu MODEL] [--layout NAME]
+                         [--reconfigure-seconds S] [--time-scale X] [--kubeconfig FILE] [--config-map NS/NAME]
+                         [--metrics-port P] [--node-prefix PREFIX] [--cleanup]
+
+Emulates GPU nodes against a Kubernetes cluster (docs/fake-gpu.md): creates Node objects with GPU feature
+discovery labels and the MIG devices of their layouts, answers nvidia.com/mig.config changes like the GPU
+operator's mig-manager, and runs the pods bound to them like a kubelet, for the time the simulator's
+throughput model gives them. Runs until SIGINT or SIGTERM.
+
+Flags:
+  --nodes N                 nodes to emulate; default ${D.nodes}
+  --gpus-per-node N         GPUs per node; default ${D.gpusPerNode}
+  --gpu MODEL               GPU model (${GPU_MODELS.join(', ')}); default ${D.gpu}
+  --layout NAME             initial layout of every GPU: all-disabled, all-enabled, all-<profile> (e.g.
+                            all-1g.5gb, all-3g.20gb), all-balanced, or a paper configuration 1..12;
+                            default ${D.layout}
+  --reconfigure-seconds S   how long applying a MIG config takes; default ${D.reconfigureSeconds}
+  --time-scale X            simulated minutes per real minute for pod run times; default ${D.timeScale}
+                            (one simulated minute per real second)
+  --default-work MIN        work of pods without smartmig.io/work, minutes on a 1g slice; default ${D.defaultWorkMinutes}
+  --kubeconfig FILE         cluster credentials; default $KUBECONFIG, ~/.kube/config or in-cluster
+  --config-map NS/NAME      the mig-parted ConfigMap (key config.yaml); default ${D.configMap}
+  --metrics-port P          serve /metrics and /healthz on this port (0: any free port); default: none
+  --node-prefix PREFIX      node names are PREFIX0, PREFIX1, ...; default ${D.nodePrefix}
+  --heartbeat-seconds S     node lease renewal interval; default ${D.heartbeatSeconds}
+  --cleanup                 delete the nodes on exit
+  --log-level LEVEL         ${LOG_LEVELS.join(', ')}; default info`;
+
+const FLAGS = {
+  nodes: { type: 'string' },
+  'gpus-per-node': { type: 'string' },
+  gpu: { type: 'string' },
+  layout: { type: 'string' },
+  'reconfigure-seconds': { type: 'string' },
+  'time-scale': { type: 'string' },
+  'default-work': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'config-map': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'node-prefix': { type: 'string' },
+  'heartbeat-seconds': { type: 'string' },
+  cleanup: { type: 'boolean' },
+  'log-level': { type: 'string' },
+} as const;
+
+/** Flags → a checked configuration; the first problem becomes a UsageError naming its flag. */
+export function configFromFlags(p: Parsed): ResolvedConfig {
+  const metricsPort = p.values['metrics-port'];
+  const config: FakeGpuConfig = {
+    ...D,
+    nodes: numberFlag(p, 'nodes', D.nodes, { integer: true, min: 1 }),
+    gpusPerNode: numberFlag(p, 'gpus-per-node', D.gpusPerNode, { integer: true, min: 1 }),
+    gpu: stringFlag(p, 'gpu', D.gpu),
+    layout: stringFlag(p, 'layout', D.layout),
+    reconfigureSeconds: numberFlag(p, 'reconfigure-seconds', D.reconfigureSeconds, { min: 0 }),
+    timeScale: numberFlag(p, 'time-scale', D.timeScale),
+    defaultWorkMinutes: numberFlag(p, 'default-work', D.defaultWorkMinutes, { min: 0 }),
+    configMap: stringFlag(p, 'config-map', D.configMap),
+    metricsPort: metricsPort === undefined ? undefined : numberFlag(p, 'metrics-port', 0, { integer: true, min: 0 }),
+    nodePrefix: stringFlag(p, 'node-prefix', D.nodePrefix),
+    heartbeatSeconds: numberFlag(p, 'heartbeat-seconds', D.heartbeatSeconds),
+    cleanup: p.values.cleanup === true,
+  };
+  const checked = checkConfig(config);
+  if (!checked.ok) {
+    const first = checked.issues[0];
+    throw new UsageError(first ? `--${first.flag}: ${first.message}` : 'invalid configuration');
+  }
+  return checked.config;
+}
+
+function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (file) kc.loadFromFile(file);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new UsageError(`--kubeconfig: cannot load ${file ?? 'the default kubeconfig'}: ${(err as Error).message}`);
+  }
+  if (!kc.getCurrentCluster()) throw new UsageError('--kubeconfig: no current cluster (pass --kubeconfig FILE)');
+  return kc;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const p = parseFlags(argv, FLAGS);
+  const config = configFromFlags(p);
+  const level = oneOf('log-level', stringFlag(p, 'log-level', 'info'), LOG_LEVELS);
+  const kc = loadKubeConfig(stringFlag(p, 'kubeconfig'));
+  const log = pino({ name: 'fake-gpu', level });
+  const fake = await startFakeGpu({ config, kc, log });
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'shutting down');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await fake.stop();
+  return 0;
+}
+
+export const command: Command = {
+  name: 'fake-gpu',
+  summary: 'emulate GPU nodes (device plugin, GFD, mig-manager, kubelet) against a cluster',
+  help,
+  run,
+};

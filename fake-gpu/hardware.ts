@@ -1,0 +1,62 @@
+// What GPU feature discovery and mig-parted would read off each emulated GPU model: the product label, the
+// PCI device id that mig-parted's `device-filter` matches, memory and architecture. Values of the SXM boards.
+import type { GpuModel, GpuModelName } from '../policy/mig/catalog.js';
+
+export interface GpuHardware {
+  /** `nvidia.com/gpu.product` as GFD writes it (spaces become dashes). */
+  readonly product: string;
+  /** PCI device and vendor id as mig-parted spells it in `device-filter`, e.g. `0x20B010DE`. */
+  readonly deviceId: string;
+  /** `nvidia.com/gpu.memory`: total memory in MiB as NVML reports it. */
+  readonly memoryMiB: number;
+  readonly family: string;
+  readonly computeMajor: number;
+  readonly computeMinor: number;
+}
+
+const HARDWARE: Readonly<Record<GpuModelName, GpuHardware>> = {
+  'A100-40GB': {
+    product: 'NVIDIA-A100-SXM4-40GB',
+    deviceId: '0x20B010DE',
+    memoryMiB: 40960,
+    family: 'ampere',
+    computeMajor: 8,
+    computeMinor: 0,
+  },
+  'A100-80GB': {
+    product: 'NVIDIA-A100-SXM4-80GB',
+    deviceId: '0x20B210DE',
+    memoryMiB: 81920,
+    family: 'ampere',
+    computeMajor: 8,
+    computeMinor: 0,
+  },
+  'H100-80GB': {
+    product: 'NVIDIA-H100-80GB-HBM3',
+    deviceId: '0x233010DE',
+    memoryMiB: 81559,
+    family: 'hopper',
+    computeMajor: 9,
+    computeMinor: 0,
+  },
+  'H200-141GB': {
+    product: 'NVIDIA-H200',
+    deviceId: '0x233510DE',
+    memoryMiB: 143771,
+    family: 'hopper',
+    computeMajor: 9,
+    computeMinor: 0,
+  },
+  'A30-24GB': {
+    product: 'NVIDIA-A30',
+    deviceId: '0x20B710DE',
+    memoryMiB: 24576,
+    family: 'ampere',
+    computeMajor: 8,
+    computeMinor: 0,
+  },
+};
+
+export function gpuHardware(model: GpuModel): GpuHardware {
+  return HARDWARE[model.name];
+}

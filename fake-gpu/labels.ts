@@ -1,0 +1,75 @@
+// Every label, annotation and reason fake-gpu reads or writes. The nvidia.com/ names are the GPU operator's
+// (GPU feature discovery, mig-manager, device plugin); the smartmig.io/ ones are documented in docs/fake-gpu.md.
+
+/** Marks the nodes a fake-gpu process emulates, so its watches see only those. */
+export const FAKE_NODE_LABEL = 'smartmig.io/fake-gpu';
+
+/** mig-manager applies the mig-parted config of this name; it reacts only to a changed value. */
+export const MIG_CONFIG_LABEL = 'nvidia.com/mig.config';
+/** mig-manager's progress: pending while it works, then success or failed. */
+export const MIG_STATE_LABEL = 'nvidia.com/mig.config.state';
+export type MigState = 'pending' | 'success' | 'failed';
+
+/** GPU feature discovery (mixed strategy). */
+export const GFD = {
+  product: 'nvidia.com/gpu.product',
+  count: 'nvidia.com/gpu.count',
+  memory: 'nvidia.com/gpu.memory',
+  family: 'nvidia.com/gpu.family',
+  computeMajor: 'nvidia.com/gpu.compute.major',
+  computeMinor: 'nvidia.com/gpu.compute.minor',
+  present: 'nvidia.com/gpu.present',
+  migCapable: 'nvidia.com/mig.capable',
+  migStrategy: 'nvidia.com/mig.strategy',
+} as const;
+
+/** Per MIG device type, GFD writes `nvidia.com/mig-<profile>.<suffix>` labels. */
+export const MIG_TYPE_LABEL_PREFIX = 'nvidia.com/mig-';
+export const MIG_TYPE_LABEL_SUFFIXES = ['count', 'memory', 'slices.gi', 'slices.ci'] as const;
+
+/**
+ * The GPU operator's per-node operand switches that mig-manager turns to `paused-for-mig-change` while it
+ * reconfigures (its reconfigure step pauses exactly these), and back to `true` afterwards. A value of
+ * `false` belongs to someone else and is left alone.
+ */
+export const PAUSED_DEPLOY_LABELS = [
+  'nvidia.com/gpu.deploy.device-plugin',
+  'nvidia.com/gpu.deploy.gpu-feature-discovery',
+  'nvidia.com/gpu.deploy.dcgm-exporter',
+  'nvidia.com/gpu.deploy.dcgm',
+  'nvidia.com/gpu.deploy.nvsm',
+] as const;
+/** Deploy labels the GPU operator sets to `true` on a GPU node; the paused ones minus nvsm, plus mig-manager. */
+export const INITIAL_DEPLOY_LABELS = [
+  'nvidia.com/gpu.deploy.device-plugin',
+  'nvidia.com/gpu.deploy.gpu-feature-discovery',
+  'nvidia.com/gpu.deploy.dcgm-exporter',
+  'nvidia.com/gpu.deploy.dcgm',
+  'nvidia.com/gpu.deploy.mig-manager',
+] as const;
+export const PAUSED_FOR_MIG_CHANGE = 'paused-for-mig-change';
+
+/** mig-manager's maybeSetPaused: `false` stays, anything else (absent included) pauses. */
+export const pausedValue = (current: string | undefined): string =>
+  current === 'false' ? 'false' : PAUSED_FOR_MIG_CHANGE;
+/** mig-manager's maybeSetTrue: `false` stays, anything else becomes `true`. */
+export const restoredValue = (current: string | undefined): string => (current === 'false' ? 'false' : 'true');
+
+/** Node annotation: per GPU, its layout and which pod holds each slice (docs/fake-gpu.md). */
+export const GPU_SLICES_ANNOTATION = 'smartmig.io/gpu-slices';
+/** Node annotation: why the last reconfiguration failed; removed on the next success. */
+export const MIG_FAILURE_ANNOTATION = 'smartmig.io/mig-config-failure';
+
+/** Pod annotations fake-gpu writes when it assigns a slice: the GPU index (read by the operator) and the slice. */
+export const POD_GPU_ANNOTATION = 'smartmig.io/gpu';
+export const POD_SLICE_ANNOTATION = 'smartmig.io/slice';
+/** Pod annotations fake-gpu reads: where the extender wanted the pod (JSON with `gpu`), work and workload. */
+export const PLACEMENT_ANNOTATION = 'smartmig.io/placement';
+export const WORK_ANNOTATION = 'smartmig.io/work';
+export const WORKLOAD_ANNOTATION = 'smartmig.io/workload';
+
+/** Pod failure reason when a pod's GPU was reconfigured under it (the safety invariant was broken). */
+export const RECONFIGURED_REASON = 'MigReconfigured';
+
+/** Field manager and event source of everything fake-gpu writes. */
+export const COMPONENT = 'smartmig-fake-gpu';
