@@ -36,7 +36,9 @@ exec 9>"$LOCAL_DIR/.lock"
 flock -w 600 9 || die "another hack/local-up.sh or local-down.sh holds $LOCAL_DIR/.lock"
 
 # Clients first, etcd last.
-for c in smartmig-scheduler kube-scheduler kube-controller-manager kube-apiserver etcd; do proc_stop "$c"; done
+proc_stop smartmig-scheduler kube-scheduler kube-controller-manager
+proc_stop kube-apiserver
+proc_stop etcd
 
 if [[ "$CLEAN" == true ]]; then
   # Only what local-up writes; other files in .local (e.g. test reports) stay.

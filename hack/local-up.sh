@@ -71,7 +71,9 @@ if proc_running etcd && proc_running kube-apiserver && etcd_ready && apiserver_r
   log "etcd and kube-apiserver are up (https://127.0.0.1:$APISERVER_PORT)"
   FRESH=false
 else
-  for c in smartmig-scheduler kube-scheduler kube-controller-manager kube-apiserver etcd; do proc_stop "$c"; done
+  proc_stop smartmig-scheduler kube-scheduler kube-controller-manager
+  proc_stop kube-apiserver
+  proc_stop etcd
   ETCD_PORT="$(pick_port 23790)"
   ETCD_PEER_PORT="$(pick_port 23800 "$ETCD_PORT")"
   APISERVER_PORT="$(pick_port 26443 "$ETCD_PORT" "$ETCD_PEER_PORT")"

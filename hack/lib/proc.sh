@@ -28,22 +28,32 @@ proc_start() {
   echo $! >"$PID_DIR/$name.pid"
 }
 
-# proc_stop NAME: TERM, then KILL after 15 s; removes the pid file.
+# proc_stop NAME...: TERM to all of them at once, KILL to those still running after 15 s; removes the
+# pid files. Pass the names of one shutdown stage together (clients, then the apiserver, then etcd).
 proc_stop() {
-  local name="$1" pid i
-  if pid="$(proc_pid "$name")"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$name did not stop within 15 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
+  local name pid i
+  local -A pids=()
+  for name in "$@"; do
+    if pid="$(proc_pid "$name")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids[$name]="$pid"
     fi
-    log "stopped $name (pid $pid)"
-  fi
-  rm -f "$PID_DIR/$name.pid"
+  done
+  for ((i = 0; i < 150; i++)); do
+    for name in "${!pids[@]}"; do
+      kill -0 "${pids[$name]}" 2>/dev/null || {
+        log "stopped $name (pid ${pids[$name]})"
+        unset "pids[$name]"
+      }
+    done
+    ((${#pids[@]} > 0)) || break
+    sleep 0.1
+  done
+  for name in "${!pids[@]}"; do
+    log "$name did not stop within 15 s; killing it"
+    kill -KILL "${pids[$name]}" 2>/dev/null || true
+  done
+  for name in "$@"; do rm -f "$PID_DIR/$name.pid"; done
 }
 
 # wait_until NAME SECONDS COMMAND...: polls COMMAND until it succeeds; fails early when process NAME
