@@ -123,6 +123,11 @@ build_helm() {
   mv "$HELM_BIN.tmp" "$HELM_BIN"
 }
 
+# One build at a time per cache (concurrent test runs may all call this script).
+mkdir -p "$SMARTMIG_CACHE"
+exec 9>"$SMARTMIG_CACHE/.build.lock"
+flock -w 3600 9 || die "another hack/build-k8s.sh still holds $SMARTMIG_CACHE/.build.lock after an hour"
+
 log "go: $(go version)"
 build_etcd
 build_helm
