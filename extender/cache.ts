@@ -152,11 +152,11 @@ export class ClusterCache {
   }
 
   private withUsage(info: NodeInfo): NodeMigState {
-    const used: Record<string, number> = {};
+    const used = new Map<string, number>();
     let busyUntilMs: number | undefined;
     for (const uid of this.podsOnNode.get(info.name) ?? []) {
       const p = this.pods.get(uid) as PodRecord;
-      for (const [profile, n] of Object.entries(p.slices)) used[profile] = (used[profile] ?? 0) + n;
+      for (const [profile, n] of Object.entries(p.slices)) used.set(profile, (used.get(profile) ?? 0) + n);
       if (p.finishMs !== undefined) busyUntilMs = Math.max(busyUntilMs ?? -Infinity, p.finishMs);
     }
     return { ...info, used, busyUntil: busyUntilMs === undefined ? undefined : busyUntilMs / MS_PER_MIN };

@@ -243,7 +243,7 @@ function modelFromResources(resources: readonly string[]): GpuModel | undefined 
 
 export function nodeInfo(node: Node): NodeInfo {
   const labels = node.metadata.labels ?? {};
-  const allocatable: Record<string, number> = {};
+  const allocatable = new Map<string, number>();
   const resources: string[] = [];
   for (const [r, q] of Object.entries(node.status?.allocatable ?? {})) {
     if (!r.startsWith(MIG_RESOURCE_PREFIX)) continue;
@@ -254,7 +254,7 @@ export function nodeInfo(node: Node): NodeInfo {
       continue; // a malformed count on a node is that node's problem, not the pod's
     }
     if (n > 0) {
-      allocatable[profileOfResource(r)] = n;
+      allocatable.set(profileOfResource(r), n);
       resources.push(r);
     }
   }

@@ -2,7 +2,7 @@
 // scheduler sends node names and the extender reads nodes from its cache; without, it sends whole Node
 // objects and expects the passing ones back. Either way the slices in use come from the pod cache.
 import type { FastifyInstance } from 'fastify';
-import { checkNode, rankNodes, type NodeMigState } from '../../policy/placement/node-score.js';
+import { checkNode, scoreNodes, type NodeMigState, type PodDemand } from '../../policy/placement/node-score.js';
 import type { PodRecord } from '../cache.js';
 import type { ExtenderContext } from '../context.js';
 import { demandOf, scoreOptions } from '../context.js';
@@ -51,29 +51,8 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
     const now = ctx.clock();
     const { demand } = demandOf(args.Pod, ctx, now);
     const c = candidates(args, ctx);
-    const needsMig = Object.keys(demand.slices).length > 0;
-    const passed: number[] = [];
-    const failed: Record<string, string> = {};
-    const unresolvable: Record<string, string> = {};
-    c.states.forEach((state, i) => {
-      const name = c.names[i] as string;
-      if (!needsMig) {
-        passed.push(i);
-        return;
-      }
-      if (!state) {
-        failed[name] = UNKNOWN_NODE;
-        ctx.metrics.rejectedNodes.inc({ reason: 'unknown-node' });
-        return;
-      }
-      const v = checkNode(state, demand);
-      if (v.fits) {
-        passed.push(i);
-        return;
-      }
-      (v.resolvable ? failed : unresolvable)[name] = v.reason;
-      ctx.metrics.rejectedNodes.inc({ reason: v.code });
-    });
+    const { passed, failed, unresolvable, rejected } = filterNodes(c, demand);
+    for (const [reason, n] of rejected) ctx.metrics.rejectedNodes.inc({ reason }, n);
     ctx.metrics.decisions.inc({ verb: 'filter', outcome: passed.length > 0 ? 'fit' : 'no_fit' });
     req.log.debug({ pod: podKey(args), passed: passed.length, of: c.names.length }, 'filter');
     const result: ExtenderFilterResult = {
@@ -97,7 +76,8 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       const known = c.states.filter((s): s is NodeMigState => s !== undefined);
       const scores = new Map<string, number>();
       if (Object.keys(demand.slices).length > 0) {
-        for (const r of rankNodes(demand, known, scoreOptions(ctx, now))) scores.set(r.name, r.score);
+        const values = scoreNodes(demand, known, scoreOptions(ctx, now));
+        known.forEach((s, i) => scores.set(s.name, values[i] as number));
       }
       ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
       return c.names.map((Host): HostPriority => ({ Host, Score: scores.get(Host) ?? 0 }));
@@ -135,6 +115,38 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       return { Error: outcome.message };
     },
   );
+}
+
+interface Filtered {
+  /** Indices into the candidates. */
+  readonly passed: number[];
+  readonly failed: Record<string, string>;
+  readonly unresolvable: Record<string, string>;
+  /** Rejections by reason, counted here and added to the metric once per request. */
+  readonly rejected: Map<string, number>;
+}
+
+function filterNodes(c: Candidates, demand: PodDemand): Filtered {
+  const needsMig = Object.keys(demand.slices).length > 0;
+  // Keys are node names from the request: no prototype, so a name like __proto__ stays a plain key.
+  const out: Filtered = {
+    passed: [],
+    failed: Object.create(null) as Record<string, string>,
+    unresolvable: Object.create(null) as Record<string, string>,
+    rejected: new Map(),
+  };
+  c.states.forEach((state, i) => {
+    const name = c.names[i] as string;
+    const v = !needsMig ? undefined : state ? checkNode(state, demand) : null;
+    if (v === undefined || v?.fits) {
+      out.passed.push(i);
+      return;
+    }
+    const reason = v === null ? 'unknown-node' : v.code;
+    (v === null || v.resolvable ? out.failed : out.unresolvable)[name] = v === null ? UNKNOWN_NODE : v.reason;
+    out.rejected.set(reason, (out.rejected.get(reason) ?? 0) + 1);
+  });
+  return out;
 }
 
 /** The pod from the cache, or from the API server when the watch has not delivered it yet. */

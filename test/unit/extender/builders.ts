@@ -7,19 +7,30 @@ import type { Node, Pod } from '../../../extender/schemas.js';
 export const A100 = findGpuModel('A100-40GB') as GpuModel;
 export const H100 = findGpuModel('H100-80GB') as GpuModel;
 
-export function state(name: string, opts: Partial<NodeMigState> = {}): NodeMigState {
+type StateOpts = Partial<Omit<NodeMigState, 'allocatable' | 'used'>> & {
+  allocatable?: Record<string, number>;
+  used?: Record<string, number>;
+};
+
+/** A node state; slice counts by profile name, default 7 × 1g.5gb, none used. */
+export function state(name: string, opts: StateOpts = {}): NodeMigState {
+  const { allocatable, used, ...rest } = opts;
   return {
     name,
     model: A100,
     gpus: 1,
-    allocatable: { '1g.5gb': 7 },
-    used: {},
     reconfiguring: false,
     draining: false,
     cordoned: false,
-    ...opts,
+    ...rest,
+    allocatable: new Map(Object.entries(allocatable ?? { '1g.5gb': 7 })),
+    used: new Map(Object.entries(used ?? {})),
   };
 }
+
+/** A Map of slice counts as a plain object, for readable expectations. */
+export const counts = (m: ReadonlyMap<string, number> | undefined): Record<string, number> | undefined =>
+  m && Object.fromEntries(m);
 
 export interface NodeOpts {
   product?: string;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterCache } from '../../../extender/cache.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
-import { minutes, node, pod } from './builders.js';
+import { counts, minutes, node, pod } from './builders.js';
 
 function cacheWith(...nodes: string[]): ClusterCache {
   const c = new ClusterCache(new ProfileBook());
@@ -17,23 +17,23 @@ describe('ClusterCache', () => {
     c.upsertPod(pod('p1', { nodeName: 'a' }), minutes(0));
     c.upsertPod(pod('p2', { nodeName: 'a', mig: { 'nvidia.com/mig-1g.5gb': 2 } }), minutes(0));
     c.upsertPod(pod('p3'), minutes(0)); // pending: holds nothing
-    expect(c.nodeState('a')?.used).toEqual({ '1g.5gb': 3 });
-    expect(c.nodeState('b')?.used).toEqual({});
+    expect(counts(c.nodeState('a')?.used)).toEqual({ '1g.5gb': 3 });
+    expect(counts(c.nodeState('b')?.used)).toEqual({});
     expect(c.podCount).toBe(3);
   });
 
   it('moves usage when a pending pod is bound, and frees it when the pod finishes or goes', () => {
     const c = cacheWith('a');
     c.upsertPod(pod('p'), minutes(0));
-    expect(c.nodeState('a')?.used).toEqual({});
+    expect(counts(c.nodeState('a')?.used)).toEqual({});
     c.upsertPod(pod('p', { nodeName: 'a' }), minutes(1));
-    expect(c.nodeState('a')?.used).toEqual({ '1g.5gb': 1 });
+    expect(counts(c.nodeState('a')?.used)).toEqual({ '1g.5gb': 1 });
     c.upsertPod(pod('p', { nodeName: 'a', phase: 'Succeeded' }), minutes(2));
-    expect(c.nodeState('a')?.used).toEqual({});
+    expect(counts(c.nodeState('a')?.used)).toEqual({});
     expect(c.podCount).toBe(0);
     c.upsertPod(pod('q', { nodeName: 'a' }), minutes(3));
     c.deletePod('uid-q');
-    expect(c.nodeState('a')?.used).toEqual({});
+    expect(counts(c.nodeState('a')?.used)).toEqual({});
   });
 
   it('ignores pods without MIG requests', () => {
@@ -48,9 +48,9 @@ describe('ClusterCache', () => {
     const before = c.pod('uid-p');
     expect(before).toBeDefined();
     c.assume(before!, 'a', minutes(1));
-    expect(c.nodeState('a')?.used).toEqual({ '1g.5gb': 1 });
+    expect(counts(c.nodeState('a')?.used)).toEqual({ '1g.5gb': 1 });
     c.restore(before!);
-    expect(c.nodeState('a')?.used).toEqual({});
+    expect(counts(c.nodeState('a')?.used)).toEqual({});
     expect(c.podByName('jobs', 'p')?.nodeName).toBeUndefined();
   });
 
@@ -76,9 +76,9 @@ describe('ClusterCache', () => {
     const c = cacheWith('a');
     c.upsertPod(pod('old', { nodeName: 'a' }), minutes(0));
     c.replacePods([pod('new', { nodeName: 'a', mig: { 'nvidia.com/mig-1g.5gb': 3 } })], minutes(1));
-    expect(c.nodeState('a')?.used).toEqual({ '1g.5gb': 3 });
+    expect(counts(c.nodeState('a')?.used)).toEqual({ '1g.5gb': 3 });
     c.replaceNodes([node('z')]);
     expect(c.nodeCount).toBe(1);
-    expect(c.nodeState('z')?.used).toEqual({});
+    expect(counts(c.nodeState('z')?.used)).toEqual({});
   });
 });

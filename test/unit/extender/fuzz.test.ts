@@ -74,7 +74,7 @@ function paths(v: unknown, prefix: (string | number)[] = [], out: (string | numb
 function replaceAt(v: unknown, path: (string | number)[], value: unknown): unknown {
   if (path.length === 0) return value;
   const [head, ...rest] = path as [string | number, ...(string | number)[]];
-  const copy: Record<string | number, unknown> = Array.isArray(v) ? [...v] : { ...(v as object) };
+  const copy = (Array.isArray(v) ? [...(v as unknown[])] : { ...(v as object) }) as Record<string | number, unknown>;
   copy[head] = replaceAt(copy[head], rest, value);
   return copy;
 }

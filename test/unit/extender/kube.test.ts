@@ -165,7 +165,7 @@ describe('nodeInfo', () => {
     expect(info).toMatchObject({
       name: 'n',
       gpus: 2,
-      allocatable: { '1g.5gb': 14 },
+      allocatable: new Map([['1g.5gb', 14]]),
       reconfiguring: false,
       draining: false,
       cordoned: false,
@@ -210,7 +210,7 @@ describe('nodeInfo', () => {
       info: nodeInfo(
         node('n', { mig: { 'nvidia.com/mig-1g.5gb': 'x' as unknown as number, 'nvidia.com/mig-4g.20gb': 1 } }),
       ),
-      expected: { allocatable: { '4g.20gb': 1 } },
+      expected: { allocatable: new Map([['4g.20gb', 1]]) },
     },
   ];
   it.each(cases)('$name', ({ info, expected }) => expect(info).toMatchObject(expected));

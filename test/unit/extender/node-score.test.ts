@@ -1,13 +1,15 @@
 // The decision core of the extender: which nodes can take a pod, how the heuristics rank them, and which
 // slice a moldable pod gets.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { powerModel } from '../../../policy/energy/power.js';
 import type { GpuModel } from '../../../policy/mig/catalog.js';
-import type { PlacementName } from '../../../policy/placement/heuristics.js';
+import { PLACEMENTS, type PlacementName } from '../../../policy/placement/heuristics.js';
 import {
   checkNode,
   pickProfile,
   rankNodes,
+  scoreNodes,
   type NodeMigState,
   type PodDemand,
   type ScoreOptions,
@@ -304,5 +306,42 @@ describe('pickProfile', () => {
   it('ignores names the catalog does not know, and gives up when none is known', () => {
     expect(pickProfile(['9g.99gb', '1g.5gb'], {}, [everything], opts())?.profile).toBe('1g.5gb');
     expect(pickProfile(['9g.99gb'], {}, [everything], opts())).toBeUndefined();
+  });
+});
+
+describe('scoreNodes', () => {
+  const profiles = ['1g.5gb', '2g.10gb', '3g.20gb', '4g.20gb', '7g.40gb'];
+  const arbNode = fc
+    .record({
+      gpus: fc.integer({ min: 1, max: 8 }),
+      alloc: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 5, maxLength: 5 }),
+      used: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 5, maxLength: 5 }),
+      busyUntil: fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }),
+      reconfiguring: fc.boolean(),
+    })
+    .map((r) => ({
+      gpus: r.gpus,
+      busyUntil: r.busyUntil,
+      reconfiguring: r.reconfiguring && r.gpus === 1,
+      allocatable: Object.fromEntries(profiles.map((p, i) => [p, r.alloc[i] as number])),
+      used: Object.fromEntries(profiles.map((p, i) => [p, Math.min(r.alloc[i] as number, r.used[i] as number)])),
+    }));
+
+  it('gives the scores of rankNodes, in input order, for any cluster and heuristic', () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbNode, { maxLength: 40 }),
+        fc.constantFrom(...PLACEMENTS),
+        fc.constantFrom(...profiles),
+        fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined }),
+        (specs, heuristic, profile, work) => {
+          const nodes = specs.map((s, i) => state(`n${i}`, s));
+          const demand = oneSlice(profile, { work, deadline: 30, speedup: book.get('resnet-training') });
+          const ranked = new Map(rankNodes(demand, nodes, opts(heuristic)).map((r) => [r.name, r.score]));
+          expect(scoreNodes(demand, nodes, opts(heuristic))).toEqual(nodes.map((n) => ranked.get(n.name)));
+        },
+      ),
+      { numRuns: 300, seed: 4 },
+    );
   });
 });

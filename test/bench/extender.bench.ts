@@ -1,0 +1,242 @@
+// Extender benchmark (issue 4): autocannon on loopback against `smartmig extender`'s app, holding a
+// cluster of 5,000 nodes × 8 A100-40GB GPUs and 50,000 bound pods. The server runs in a child process
+// pinned to one core (taskset); the load generator on another. Scenarios:
+//   cache-500    nodeCacheCapable, 500 NodeNames per request: what kube-scheduler sends in a 5,000-node
+//                cluster (its default percentageOfNodesToScore stops the feasible-node search at 10 %)
+//   cache-5000   nodeCacheCapable, all 5,000 NodeNames (percentageOfNodesToScore: 100)
+//   nodes-1000   full `Nodes` lists of 1,000 kubelet-sized Node objects (nodeCacheCapable: false)
+// Filter and prioritize alternate on every connection; latency is per request and per filter+prioritize
+// pair (the scheduler calls them back to back). Prints figures; never fails on a target.
+//
+//   npm run bench -- extender          (or: node --import tsx test/bench/extender.bench.ts [--quick])
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildExtender } from '../../extender/app.js';
+import type { Binder } from '../../extender/binder.js';
+import { ClusterCache } from '../../extender/cache.js';
+import { createMetrics } from '../../extender/metrics.js';
+import { ProfileBook } from '../../policy/workload/job.js';
+import { createRng } from '../../policy/random.js';
+import { benchPod, syntheticCluster } from './extender-cluster.js';
+
+const CLUSTER = { nodes: 5_000, gpusPerNode: 8, pods: 50_000, seed: 7 };
+const NOW = Date.parse('2026-01-01T00:10:00Z');
+
+interface Figures {
+  scenario: string;
+  connections: number;
+  requestsPerSec: number;
+  filter: { p50: number; p99: number };
+  prioritize: { p50: number; p99: number };
+  pair: { p50: number; p99: number };
+  errors: number;
+  bodyBytes: number;
+}
+
+// ---- server (child process) ----
+
+async function serve(): Promise<void> {
+  const started = performance.now();
+  const { nodes, pods } = syntheticCluster(CLUSTER);
+  const cache = new ClusterCache(new ProfileBook());
+  for (const n of nodes) cache.upsertNode(n);
+  nodes.length = 0;
+  for (const p of pods()) cache.upsertPod(p, NOW);
+  const binder: Binder = {
+    bind: () => Promise.resolve({ outcome: 'error', message: 'the benchmark does not bind' }),
+    readPod: () => Promise.resolve(undefined),
+  };
+  const app = buildExtender({
+    cache,
+    binder,
+    clock: () => NOW,
+    metrics: createMetrics({ processMetrics: true }),
+    config: { bodyLimit: 64 * 1024 * 1024 },
+  });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  (globalThis as { gc?: () => void }).gc?.();
+  const ready = {
+    address,
+    nodes: cache.nodeCount,
+    pods: cache.podCount,
+    buildMs: Math.round(performance.now() - started),
+  };
+  process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
+}
+
+// ---- load generator ----
+
+interface CannonResult {
+  requests: { total: number; average: number };
+  errors: number;
+  non2xx: number;
+  duration: number;
+}
+interface CannonInstance {
+  on(event: 'response', fn: (client: object, status: number, bytes: number, ms: number) => void): void;
+}
+type Cannon = ((opts: object, cb: (err: unknown, res: CannonResult) => void) => CannonInstance) & {
+  track?: unknown;
+};
+const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)) };
+};
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+async function load(
+  address: string,
+  scenario: string,
+  bodies: [string, string][],
+  connections: number,
+  seconds: number,
+): Promise<Figures> {
+  const filter: number[] = [];
+  const prioritize: number[] = [];
+  const pair: number[] = [];
+  const seen = new Map<object, { n: number; last: number }>();
+  const requests = bodies.flatMap(([f, p]) => [
+    { method: 'POST', path: '/scheduler/filter', headers: { 'content-type': 'application/json' }, body: f },
+    { method: 'POST', path: '/scheduler/prioritize', headers: { 'content-type': 'application/json' }, body: p },
+  ]);
+  const result = await new Promise<CannonResult>((resolve, reject) => {
+    const inst = autocannon({ url: address, connections, duration: seconds, requests }, (err, res) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res),
+    );
+    // Each connection walks the request list in order: even responses are filters, odd ones prioritizes.
+    inst.on('response', (client, _status, _bytes, ms) => {
+      const s = seen.get(client) ?? { n: 0, last: 0 };
+      if (s.n % 2 === 0) filter.push(ms);
+      else {
+        prioritize.push(ms);
+        pair.push(s.last + ms);
+      }
+      s.last = ms;
+      s.n++;
+      seen.set(client, s);
+    });
+  });
+  return {
+    scenario,
+    connections,
+    requestsPerSec: Math.round(result.requests.total / result.duration),
+    filter: stats(filter),
+    prioritize: stats(prioritize),
+    pair: stats(pair),
+    errors: result.errors + result.non2xx,
+    bodyBytes: Math.round(bodies.reduce((a, [f]) => a + f.length, 0) / bodies.length),
+  };
+}
+
+function startServer(): Promise<{ child: ChildProcess; address: string; info: Record<string, unknown> }> {
+  const self = fileURLToPath(import.meta.url);
+  const node = [process.execPath, '--import', 'tsx', '--expose-gc', self, '--serve'];
+  // Pin the server to one core when taskset exists (Linux); the load generator keeps the others.
+  const child = spawn('taskset', ['-c', '0', ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /READY (.*)\n/.exec(buf);
+      if (m) {
+        const info = JSON.parse(m[1] as string) as Record<string, unknown>;
+        resolve({ child, address: info['address'] as string, info });
+      }
+    });
+  });
+}
+
+async function residentMB(address: string): Promise<number> {
+  const text = await (await fetch(`${address}/metrics`)).text();
+  const m = /^smartmig_extender_process_resident_memory_bytes (\d+)/m.exec(text);
+  return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN;
+}
+
+function requestBodies(quick: boolean) {
+  const { nodes } = syntheticCluster(CLUSTER);
+  const rng = createRng(99);
+  const names = nodes.map((n) => n.metadata.name);
+  const resources = ['nvidia.com/mig-1g.5gb', 'nvidia.com/mig-2g.10gb', 'nvidia.com/mig-3g.20gb'];
+  const pending = (i: number) => benchPod(`pending-${i}`, `pending-uid-${i}`, resources[i % 3] as string, rng);
+  const sample = (k: number) => {
+    const start = rng.int(names.length);
+    return Array.from({ length: k }, (_, j) => names[(start + j * 7) % names.length] as string);
+  };
+  const same = (body: string): [string, string] => [body, body];
+  const variants = quick ? 3 : 12;
+  return {
+    cache500: Array.from({ length: variants }, (_, i) =>
+      same(JSON.stringify({ Pod: pending(i), Nodes: null, NodeNames: sample(500) })),
+    ),
+    cache5000: Array.from({ length: 3 }, (_, i) =>
+      same(JSON.stringify({ Pod: pending(i), Nodes: null, NodeNames: names })),
+    ),
+    nodes1000: Array.from({ length: 2 }, (_, i) => {
+      const start = i * 1000;
+      return same(
+        JSON.stringify({
+          Pod: pending(i),
+          Nodes: { metadata: {}, items: nodes.slice(start, start + 1000) },
+          NodeNames: null,
+        }),
+      );
+    }),
+  };
+}
+
+export async function run(
+  opts: { quick?: boolean } = {},
+): Promise<{ figures: Figures[]; memory: Record<string, number> }> {
+  const quick = opts.quick ?? false;
+  const seconds = quick ? 3 : 10;
+  const bodies = requestBodies(quick);
+  const { child, address, info } = await startServer();
+  try {
+    const memory: Record<string, number> = { idleMB: await residentMB(address) };
+    console.log(`server: ${JSON.stringify(info)}, resident ${memory['idleMB']} MB after loading the cluster`);
+    const figures: Figures[] = [];
+    // Warm the JIT before measuring.
+    await load(address, 'warm-up', bodies.cache500, 4, quick ? 1 : 3);
+    figures.push(await load(address, 'cache-500', bodies.cache500, 1, seconds));
+    figures.push(await load(address, 'cache-500', bodies.cache500, 8, seconds));
+    figures.push(await load(address, 'cache-5000', bodies.cache5000, 1, seconds));
+    figures.push(await load(address, 'cache-5000', bodies.cache5000, 4, seconds));
+    figures.push(await load(address, 'nodes-1000', bodies.nodes1000, 1, seconds));
+    figures.push(await load(address, 'nodes-1000', bodies.nodes1000, 2, seconds));
+    memory['peakMB'] = await residentMB(address);
+    return { figures, memory };
+  } finally {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+  }
+}
+
+function print(r: Awaited<ReturnType<typeof run>>): void {
+  const rows = r.figures.map((f) => ({
+    scenario: f.scenario,
+    conns: f.connections,
+    'body KB': Math.round(f.bodyBytes / 1024),
+    'req/s': f.requestsPerSec,
+    'filter p50/p99 ms': `${f.filter.p50} / ${f.filter.p99}`,
+    'prioritize p50/p99 ms': `${f.prioritize.p50} / ${f.prioritize.p99}`,
+    'pair p99 ms': f.pair.p99,
+    errors: f.errors,
+  }));
+  console.table(rows);
+  console.log(`resident memory: ${r.memory['idleMB']} MB loaded, ${r.memory['peakMB']} MB after the runs`);
+  console.log(`JSON ${JSON.stringify(r)}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.includes('--serve')) await serve();
+  else print(await run({ quick: process.argv.includes('--quick') }));
+}
