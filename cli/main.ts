@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   demo: () => import('./commands/demo.js'),
   'fake-gpu': () => import('./commands/fake-gpu.js'),
   extender: () => import('./commands/extender.js'),
+  operator: () => import('./commands/operator.js'),
 };
 
 async function usage(): Promise<string> {

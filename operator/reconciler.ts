@@ -1,0 +1,352 @@
+// The reconcile loop as named phases: snapshot (from the informer caches) → decide (operator/plan, pure) →
+// commit (ConfigMap, nodes, statuses, events) → requeue. Each phase is timed and logged. Writes are followed
+// by "expectations": the next round waits until the caches show them, so it never acts on its own old state.
+import type { V1ConfigMap, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Repartitioner } from '../policy/repartition/controller.js';
+import type { MigPartition } from './api/types.js';
+import type { OperatorConfig } from './config.js';
+import { CONTROLLERS, controllerCache } from './controllers.js';
+import { holdsDevices, isPendingDemand, nodeFacts, podFacts, timeMs, type PodFacts } from './facts.js';
+import type { Informer } from './informers.js';
+import {
+  CONFIG_KEY,
+  describeError,
+  patchNode,
+  patchStatus,
+  recordEvent,
+  updateConfigMap,
+  type Clients,
+} from './kube.js';
+import type { OperatorMetrics } from './metrics.js';
+import { mergeConfigs, parseMigPartedConfig, renderMigPartedConfig } from './migparted.js';
+import { observe } from './observe.js';
+import { planRound, type Plan, type Snapshot } from './plan/round.js';
+
+export interface Caches {
+  readonly nodes: Informer<V1Node>;
+  readonly pods: Informer<V1Pod>;
+  readonly partitions: Informer<MigPartition & { metadata?: { name?: string } }>;
+  readonly configMap: Informer<V1ConfigMap>;
+}
+
+export interface ReconcilerDeps {
+  readonly clients: Clients;
+  readonly caches: Caches;
+  readonly config: OperatorConfig;
+  readonly metrics: OperatorMetrics;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface RoundSummary {
+  readonly nodePatches: number;
+  readonly statusUpdates: number;
+  readonly events: number;
+  readonly configWritten: boolean;
+  readonly errors: number;
+  readonly ms: { snapshot: number; decide: number; commit: number };
+}
+
+/** Waits for the informers to show the resource versions our writes produced. */
+class Expectations {
+  private readonly pending = new Map<string, string>();
+  /** The watch may deliver a write before its response arrives: remember what each key showed last. */
+  private readonly lastSeen = new Map<string, string>();
+  expect(key: string, rv: string | undefined): void {
+    if (rv && this.lastSeen.get(key) !== rv) this.pending.set(key, rv);
+  }
+  observed(key: string, rv: string | undefined): void {
+    if (rv === undefined) return;
+    this.lastSeen.set(key, rv);
+    if (this.pending.get(key) === rv) this.pending.delete(key);
+  }
+  async settle(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    this.pending.clear();
+  }
+}
+
+const CONCURRENCY = 16;
+
+async function inBatches<T>(items: readonly T[], run: (t: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(run));
+}
+
+export class Reconciler {
+  private readonly seenAt = new Map<string, number>();
+  private readonly expectations = new Expectations();
+  private readonly energyAt = new Map<string, { watts: number; at: number }>();
+  private readonly controllerFor;
+  private readonly now: () => number;
+  private running = false;
+  private busy: Promise<unknown> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private again = false;
+  private roundsRun = 0;
+  private readonly finished = new Set<string>();
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? Date.now;
+    const wrap = (r: Repartitioner): Repartitioner => ({
+      name: r.name,
+      decide: (view) => {
+        const end = deps.metrics.decisionLatency.startTimer({ controller: r.name });
+        try {
+          return r.decide(view);
+        } finally {
+          end();
+        }
+      },
+    });
+    this.controllerFor = controllerCache(CONTROLLERS, wrap);
+  }
+
+  get rounds(): number {
+    return this.roundsRun;
+  }
+
+  /** Feeds informer events in: records expectations met, counts finished pods, and asks for a round. */
+  onNode(n: V1Node): void {
+    this.expectations.observed(`node/${n.metadata?.name ?? ''}`, n.metadata?.resourceVersion);
+    this.trigger();
+  }
+  onPartition(p: MigPartition): void {
+    this.expectations.observed(`mp/${p.metadata?.name ?? ''}`, p.metadata?.resourceVersion);
+    this.trigger();
+  }
+  onConfigMap(cm: V1ConfigMap): void {
+    this.expectations.observed('configmap', cm.metadata?.resourceVersion);
+    this.trigger();
+  }
+  onPod(pod: V1Pod, old: V1Pod | undefined): void {
+    if (this.running) this.countFinished(pod, old);
+    this.trigger();
+  }
+
+  /** Tardiness of pods with a deadline, counted once, when they are seen turning Succeeded. */
+  private countFinished(pod: V1Pod, old: V1Pod | undefined): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (pod.status?.phase !== 'Succeeded' || !old || old.status?.phase === 'Succeeded' || this.finished.has(uid))
+      return;
+    const facts = podFacts(pod);
+    if (facts.deadline === undefined) return;
+    this.finished.add(uid);
+    if (this.finished.size > 100_000) this.finished.clear();
+    const ends = (pod.status.containerStatuses ?? [])
+      .map((c) => timeMs(c.state?.terminated?.finishedAt))
+      .filter((t): t is number => t !== undefined);
+    const done = ends.length > 0 ? Math.max(...ends) : this.now();
+    const late = Math.max(0, (done - facts.deadline) / 60_000);
+    this.deps.metrics.tardiness.observe(late);
+    this.deps.metrics.completions.inc({ outcome: late > 0 ? 'late' : 'on_time' });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.deps.metrics.leader.set(1);
+    this.trigger(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.deps.metrics.leader.set(0);
+    await this.busy;
+  }
+
+  /** Asks for a round after the debounce (or `delayMs`); rounds never overlap. */
+  trigger(delayMs = this.deps.config.debounceMs): void {
+    if (!this.running) return;
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.runRound(), delayMs);
+  }
+
+  private runRound(): void {
+    if (!this.running || this.busy) return;
+    this.again = false;
+    this.busy = this.round()
+      .then((s) => s.wakeAt)
+      .catch((err: unknown) => {
+        this.deps.log.error({ err: describeError(err) }, 'round failed');
+        return this.now() + 1000;
+      })
+      .then((wakeAt) => {
+        this.busy = undefined;
+        if (!this.running) return;
+        const resync = this.now() + this.deps.config.resyncMs;
+        const next = Math.min(wakeAt, resync);
+        this.trigger(
+          this.again ? this.deps.config.debounceMs : Math.max(this.deps.config.debounceMs, next - this.now()),
+        );
+      });
+  }
+
+  /** Builds the snapshot the planner decides on, from the informer caches. */
+  snapshot(): Snapshot {
+    const { caches, config } = this.deps;
+    const now = this.now();
+    const cm = caches.configMap.get(config.migConfigMap.name, config.migConfigMap.namespace);
+    const parsed = parseMigPartedConfig(cm?.data?.[CONFIG_KEY]);
+    if (parsed.ok) {
+      for (const name of Object.keys(parsed.value['mig-configs']))
+        if (!this.seenAt.has(name)) this.seenAt.set(name, now);
+    }
+    const podsByNode = new Map<string, PodFacts[]>();
+    const pending: PodFacts[] = [];
+    for (const pod of caches.pods.list()) {
+      const f = podFacts(pod);
+      if (holdsDevices(f)) {
+        const list = podsByNode.get(f.node as string);
+        if (list) list.push(f);
+        else podsByNode.set(f.node as string, [f]);
+      } else if (isPendingDemand(f)) pending.push(f);
+    }
+    const nodes = caches.nodes
+      .list()
+      .map(nodeFacts)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return {
+      now,
+      nodes,
+      podsByNode,
+      pending,
+      config: parsed,
+      seenAt: this.seenAt,
+      partitions: caches.partitions.list(),
+    };
+  }
+
+  decide(snap: Snapshot): Plan {
+    const c = this.deps.config;
+    return planRound(snap, {
+      controllerFor: this.controllerFor,
+      controllerNames: new Set(CONTROLLERS.keys()),
+      settleMs: c.configSettleMs,
+      backoff: (n) => Math.min(c.backoffMaxMs, c.backoffBaseMs * 2 ** Math.max(0, n - 1)),
+      statusNodeLimit: c.statusNodeLimit,
+    });
+  }
+
+  /** One full round; exposed for tests and benchmarks. */
+  async round(): Promise<RoundSummary & { wakeAt: number }> {
+    await this.expectations.settle(2000);
+    const t0 = performance.now();
+    const snap = this.snapshot();
+    const t1 = performance.now();
+    const plan = this.decide(snap);
+    const t2 = performance.now();
+    const result = await this.commit(snap, plan);
+    const t3 = performance.now();
+    this.record(snap, plan);
+    const ms = { snapshot: t1 - t0, decide: t2 - t1, commit: t3 - t2 };
+    const m = this.deps.metrics.roundPhase;
+    m.observe({ phase: 'snapshot' }, ms.snapshot / 1000);
+    m.observe({ phase: 'decide' }, ms.decide / 1000);
+    m.observe({ phase: 'commit' }, ms.commit / 1000);
+    this.roundsRun++;
+    const summary = { ...result, ms, wakeAt: plan.wakeAt };
+    const level = result.nodePatches + result.statusUpdates + result.events > 0 ? 'info' : 'debug';
+    this.deps.log[level]({ round: this.roundsRun, ...result, ms: roundMs(ms) }, 'round');
+    return summary;
+  }
+
+  private async commit(snap: Snapshot, plan: Plan): Promise<Omit<RoundSummary, 'ms'>> {
+    const { clients, config, log, metrics } = this.deps;
+    let errors = 0;
+    const fail = (op: string, err: unknown, extra: Record<string, unknown> = {}): void => {
+      errors++;
+      metrics.apiErrors.inc({ op });
+      log.warn({ op, ...extra, err: describeError(err) }, 'write failed; the next round retries');
+    };
+    let configWritten = false;
+    const { namespace, name } = config.migConfigMap;
+    if (snap.config.ok) {
+      const merged = mergeConfigs(snap.config.value, plan.configAdds, plan.configInUse);
+      if (merged.changed) {
+        try {
+          // Merged again against the stored text: someone may have edited the ConfigMap since the snapshot.
+          const rv = await updateConfigMap(clients, namespace, name, (text) => {
+            const cur = parseMigPartedConfig(text);
+            if (!cur.ok) return undefined;
+            const next = mergeConfigs(cur.value, plan.configAdds, plan.configInUse);
+            return next.changed ? renderMigPartedConfig(next.config) : undefined;
+          });
+          configWritten = rv !== undefined;
+          this.expectations.expect('configmap', rv);
+        } catch (err) {
+          fail('configmap', err);
+        }
+      }
+    }
+    const nodes = new Map(this.deps.caches.nodes.list().map((n) => [n.metadata?.name ?? '', n]));
+    await inBatches(plan.nodePatches, async (p) => {
+      try {
+        const rv = await patchNode(clients, p, nodes.get(p.node)?.spec?.taints ?? []);
+        this.expectations.expect(`node/${p.node}`, rv);
+      } catch (err) {
+        fail('node', err, { node: p.node });
+      }
+    });
+    let statusUpdates = 0;
+    const partitions = new Map(snap.partitions.map((p) => [p.metadata?.name ?? '', p]));
+    await inBatches(plan.statuses, async ({ name: mp, status }) => {
+      const prev = partitions.get(mp)?.status;
+      if (JSON.stringify(prev ?? {}) === JSON.stringify(status)) return;
+      try {
+        this.expectations.expect(`mp/${mp}`, await patchStatus(clients, mp, status, prev));
+        statusUpdates++;
+      } catch (err) {
+        fail('status', err, { partition: mp });
+      }
+    });
+    const reporter = { component: 'smartmig-operator', instance: config.identity };
+    for (const e of plan.events) {
+      const target = { name: e.partition, uid: partitions.get(e.partition)?.metadata?.uid };
+      try {
+        await recordEvent(clients, target, e, reporter, new Date(this.now()));
+      } catch (err) {
+        fail('event', err, { reason: e.reason });
+      }
+    }
+    return { nodePatches: plan.nodePatches.length, statusUpdates, events: plan.events.length, configWritten, errors };
+  }
+
+  /** Metrics that follow from the round: repartitions, power and energy, slices, pending demand. */
+  private record(snap: Snapshot, plan: Plan): void {
+    const m = this.deps.metrics;
+    for (const r of plan.repartitions) {
+      m.repartitions.inc({ result: r.result });
+      m.repartitionDuration.observe({ result: r.result }, r.seconds);
+    }
+    const obs = observe(snap);
+    const seen = new Set<string>();
+    for (const g of obs.gpus) {
+      const key = `${g.node}|${g.gpu}`;
+      seen.add(key);
+      const labels = { node: g.node, gpu: String(g.gpu), model: g.model };
+      const prev = this.energyAt.get(key);
+      if (prev && snap.now > prev.at) m.gpuEnergy.inc(labels, (prev.watts * (snap.now - prev.at)) / 1000);
+      this.energyAt.set(key, { watts: g.watts, at: snap.now });
+      m.gpuPower.set(labels, g.watts);
+    }
+    for (const key of [...this.energyAt.keys()]) if (!seen.has(key)) this.energyAt.delete(key);
+    m.slices.reset();
+    for (const [key, n] of obs.slices) {
+      const [profile = '', state = ''] = key.split('|');
+      m.slices.set({ profile, state }, n);
+    }
+    m.pendingDemand.reset();
+    for (const [profile, n] of obs.pending) m.pendingDemand.set({ profile }, n);
+  }
+}
+
+function roundMs(ms: RoundSummary['ms']): Record<string, number> {
+  return { snapshot: +ms.snapshot.toFixed(1), decide: +ms.decide.toFixed(1), commit: +ms.commit.toFixed(1) };
+}

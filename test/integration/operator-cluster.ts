@@ -1,0 +1,292 @@
+// Cluster fixtures for the operator's integration tests: the CRD, the operator's RBAC rendered from the Helm
+// chart and bound to the smartmig-operator test identity, GPU nodes without kubelets, pods, and mig-manager's
+// part played by the test itself (it answers nvidia.com/mig.config changes through the real apiserver and
+// records any GPU it was asked to reconfigure while a pod still ran on it).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  ListWatch,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  Watch,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
+import { layoutsOfConfig, parseMigPartedConfig, type GpuTarget } from '../../operator/migparted.js';
+import type { Condition, MigPartition } from '../../operator/api/types.js';
+import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../operator/labels.js';
+import { REPO_ROOT, fakeNode, ignoreNotFound, kubectl, readLocalCluster, waitFor } from '../support/cluster.js';
+
+const run = promisify(execFile);
+export const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+export const A100 = findGpuModel('A100-40GB') as GpuModel;
+export const OPERATOR_USER = 'smartmig-operator';
+
+/** Applies the MigPartition CRD (idempotent) and waits until the apiserver serves it. */
+export async function ensureCrd(): Promise<void> {
+  await kubectl([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '-f',
+    join(REPO_ROOT, 'crds/migpartitions.smartmig.io.yaml'),
+  ]);
+  await kubectl(['wait', '--for=condition=Established', 'crd/migpartitions.smartmig.io', '--timeout=60s']);
+}
+
+/**
+ * Renders the chart's rbac-operator.yaml, creates its ClusterRoles, and binds them to the test identity the
+ * way the chart binds them to the operator's ServiceAccount: the main role cluster-wide, the lease and
+ * ConfigMap roles in one namespace each.
+ */
+export async function bindOperatorRbac(admin: KubeConfig, namespace: string, configMap: string): Promise<void> {
+  const helm = readLocalCluster().bin.helm;
+  const k8s = readLocalCluster().kubernetesVersion.replace(/^v/, '');
+  const { stdout } = await run(helm, [
+    'template',
+    'smartmig',
+    join(REPO_ROOT, 'charts/smartmig'),
+    '--namespace',
+    namespace,
+    '--kube-version',
+    k8s,
+    '--set',
+    `operator.migConfigMap=${namespace}/${configMap}`,
+    '--show-only',
+    'templates/rbac-operator.yaml',
+  ]);
+  const docs = parseAllDocuments(stdout)
+    .map((d) => d.toJS() as { kind?: string; metadata: { name: string } } | null)
+    .filter((d): d is { kind: string; metadata: { name: string } } => !!d?.kind);
+  const roles = docs.filter((d) => d.kind === 'ClusterRole');
+  if (roles.length < 3) throw new Error(`expected 3 ClusterRoles in rbac-operator.yaml, got ${roles.length}`);
+  const manifest = roles.map((r) => JSON.stringify(r)).join('\n---\n');
+  await kubectl(['apply', '-f', '-'], { input: manifest });
+  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+  const subjects = [{ kind: 'User', name: OPERATOR_USER, apiGroup: 'rbac.authorization.k8s.io' }];
+  for (const role of roles) {
+    const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name };
+    const metadata = { name: `${role.metadata.name}-test-user` };
+    if (role.metadata.name === 'smartmig-operator') {
+      await ignoreNotFound(rbac.deleteClusterRoleBinding({ name: metadata.name }));
+      await rbac.createClusterRoleBinding({ body: { metadata, roleRef, subjects } });
+    } else {
+      await rbac.createNamespacedRoleBinding({ namespace, body: { metadata, roleRef, subjects } });
+    }
+  }
+}
+
+/** A GPU node as GPU feature discovery labels it, starting in a mig-parted config. */
+export async function createGpuNode(
+  admin: KubeConfig,
+  name: string,
+  labels: Record<string, string>,
+  gpus: number,
+  config: string,
+): Promise<void> {
+  const node = fakeNode({
+    name,
+    labels: {
+      'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB',
+      'nvidia.com/gpu.count': String(gpus),
+      'nvidia.com/mig.strategy': 'mixed',
+      [MIG_CONFIG_LABEL]: config,
+      [MIG_STATE_LABEL]: 'success',
+      ...labels,
+    },
+  });
+  await admin.makeApiClient(CoreV1Api).createNode({ body: node });
+}
+
+/** A pod bound to a node (no scheduler, no kubelet), on GPU `gpu`, that the test marks Running. */
+export interface BoundPod {
+  readonly node: string;
+  readonly profile: string;
+  readonly gpu: number;
+  readonly annotations?: Record<string, string>;
+}
+
+export async function runningPod(admin: KubeConfig, namespace: string, name: string, pod: BoundPod): Promise<void> {
+  const { node, profile, gpu, annotations = {} } = pod;
+  const core = admin.makeApiClient(CoreV1Api);
+  await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name, annotations: { 'smartmig.io/gpu': String(gpu), ...annotations } },
+      spec: {
+        nodeName: node,
+        containers: [{ name: 'job', image: 'none', resources: { limits: { [`nvidia.com/mig-${profile}`]: '1' } } }],
+      },
+    },
+  });
+  await setPodPhase(admin, namespace, name, 'Running');
+}
+
+export async function setPodPhase(
+  admin: KubeConfig,
+  namespace: string,
+  name: string,
+  phase: 'Running' | 'Succeeded',
+): Promise<void> {
+  const now = new Date().toISOString();
+  const containerStatuses =
+    phase === 'Succeeded'
+      ? [
+          {
+            name: 'job',
+            ready: false,
+            restartCount: 0,
+            image: 'none',
+            imageID: '',
+            state: { terminated: { exitCode: 0, finishedAt: now, startedAt: now } },
+          },
+        ]
+      : [
+          {
+            name: 'job',
+            ready: true,
+            restartCount: 0,
+            image: 'none',
+            imageID: '',
+            state: { running: { startedAt: now } },
+          },
+        ];
+  await admin
+    .makeApiClient(CoreV1Api)
+    .patchNamespacedPodStatus({ name, namespace, body: { status: { phase, containerStatuses } } }, MERGE);
+}
+
+/** A pod that waits for a slice: no node, and a scheduler name nobody serves, so it stays Pending. */
+export async function pendingPod(admin: KubeConfig, namespace: string, name: string, profile: string): Promise<void> {
+  await admin.makeApiClient(CoreV1Api).createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        schedulerName: 'nobody',
+        containers: [{ name: 'job', image: 'none', resources: { limits: { [`nvidia.com/mig-${profile}`]: '1' } } }],
+      },
+    },
+  });
+}
+
+export interface Violation {
+  readonly node: string;
+  readonly gpu: number;
+  readonly pods: readonly string[];
+}
+
+/**
+ * mig-manager's part: on a new nvidia.com/mig.config value, reads the ConfigMap, works out which GPUs change,
+ * checks through the apiserver that none of them runs a pod, and after `delayMs` sets the state label to
+ * success (or failed for configs in `failing`).
+ */
+export class TestMigManager {
+  readonly violations: Violation[] = [];
+  readonly applied: { node: string; config: string; gpus: number[] }[] = [];
+  readonly failing = new Set<string>();
+  private readonly current = new Map<string, string>();
+  private readonly lw: ListWatch<V1Node>;
+  private readonly core: CoreV1Api;
+
+  constructor(
+    private readonly admin: KubeConfig,
+    private readonly selector: string,
+    private readonly configMap: { namespace: string; name: string },
+    private readonly delayMs = 300,
+  ) {
+    this.core = admin.makeApiClient(CoreV1Api);
+    this.lw = new ListWatch<V1Node>(
+      '/api/v1/nodes',
+      new Watch(admin),
+      () => this.core.listNode({ labelSelector: selector }),
+      false,
+      selector,
+    );
+    this.lw.on('add', (n) => this.seen(n));
+    this.lw.on('update', (n) => this.seen(n));
+  }
+
+  async start(): Promise<void> {
+    await this.lw.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.lw.stop();
+  }
+
+  private seen(n: V1Node): void {
+    const name = n.metadata?.name ?? '';
+    const config = n.metadata?.labels?.[MIG_CONFIG_LABEL];
+    const before = this.current.get(name);
+    if (config === undefined) return;
+    if (before === undefined) {
+      this.current.set(name, config);
+      return;
+    }
+    if (config === before) return;
+    this.current.set(name, config);
+    void this.reconfigure(name, before, config, Number(n.metadata?.labels?.['nvidia.com/gpu.count']));
+  }
+
+  private async layouts(config: string, gpus: number): Promise<(GpuTarget | undefined)[]> {
+    const cm = await this.core.readNamespacedConfigMap(this.configMap);
+    const parsed = parseMigPartedConfig(cm.data?.['config.yaml']);
+    if (!parsed.ok) throw new Error(parsed.error);
+    return layoutsOfConfig(parsed.value['mig-configs'][config] ?? [], A100, gpus);
+  }
+
+  private async reconfigure(node: string, before: string, config: string, gpus: number): Promise<void> {
+    const [prev, next] = [await this.layouts(before, gpus), await this.layouts(config, gpus)];
+    const changed = next
+      .map((t, g) => (t && JSON.stringify(t) !== JSON.stringify(prev[g]) ? g : -1))
+      .filter((g) => g >= 0);
+    const pods = await this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` });
+    for (const g of changed) {
+      const holders = pods.items
+        .filter((p: V1Pod) => p.status?.phase === 'Running' || p.status?.phase === 'Pending')
+        .filter((p: V1Pod) => p.metadata?.annotations?.['smartmig.io/gpu'] === String(g))
+        .map((p: V1Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`);
+      if (holders.length > 0) this.violations.push({ node, gpu: g, pods: holders });
+    }
+    this.applied.push({ node, config, gpus: changed });
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    const state = this.failing.has(config) ? 'failed' : 'success';
+    await this.core.patchNode({ name: node, body: { metadata: { labels: { [MIG_STATE_LABEL]: state } } } }, MERGE);
+  }
+}
+
+export async function getPartition(admin: KubeConfig, name: string): Promise<MigPartition> {
+  const custom = admin.makeApiClient(CustomObjectsApi);
+  return (await custom.getClusterCustomObject({
+    group: 'smartmig.io',
+    version: 'v1alpha1',
+    plural: 'migpartitions',
+    name,
+  })) as MigPartition;
+}
+
+export async function readyCondition(admin: KubeConfig, name: string): Promise<Condition | undefined> {
+  return (await getPartition(admin, name)).status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+export function waitReady(admin: KubeConfig, name: string, reason?: string, timeoutMs = 30_000) {
+  return waitFor(
+    async () => {
+      const c = await readyCondition(admin, name);
+      return c && (reason ? c.reason === reason : c.status === 'True') ? c : undefined;
+    },
+    { description: `MigPartition ${name} Ready${reason ? ` (${reason})` : ''}`, timeoutMs },
+  );
+}
+
+export async function nodeOf(admin: KubeConfig, name: string): Promise<V1Node> {
+  return admin.makeApiClient(CoreV1Api).readNode({ name });
+}
