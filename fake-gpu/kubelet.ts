@@ -77,6 +77,7 @@ export class Kubelet {
    * still arriving for them must not start them again.
    */
   private readonly finished = new Set<string>();
+  private stopped = false;
 
   constructor(private readonly deps: KubeletDeps) {}
 
@@ -96,6 +97,7 @@ export class Kubelet {
   }
 
   onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: V1Pod): void {
+    if (this.stopped) return;
     const node = pod.spec?.nodeName;
     const agent = node ? this.deps.agent(node) : undefined;
     if (!node || !agent) return;
@@ -158,6 +160,7 @@ export class Kubelet {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const t of this.pods.values()) if (t.timer) clearTimeout(t.timer);
   }
 
@@ -261,6 +264,7 @@ export class Kubelet {
   }
 
   private async call(operation: string, t: Tracked, fn: () => Promise<unknown>): Promise<void> {
+    if (this.stopped) return;
     try {
       await fn();
     } catch (err) {

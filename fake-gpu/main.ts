@@ -94,6 +94,8 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
       [...agents.values()].reduce((w, a) => w + a.board.busyCompute().reduce((s, k) => s + power.watts(k), 0), 0),
   });
   const writer = new NodeWriter(kube, log, metrics, now);
+  // Reconfiguration delays in progress, cut short on stop so the process can exit at once.
+  const sleeping = new Map<NodeJS.Timeout, () => void>();
   const k = new Kubelet({ config, kube, writer, log, metrics, now, agent: (n) => agents.get(n) });
   kubeletRef.current = k;
   const migManager = new MigManager({
@@ -103,7 +105,14 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
     log,
     metrics,
     now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          sleeping.delete(timer);
+          resolve();
+        }, ms);
+        sleeping.set(timer, resolve);
+      }),
     onPodsLostDevices: (agent, pods, message) => k.killPods(agent, pods, message),
     onSettled: (agent) => k.onNodeSettled(agent),
   });
@@ -189,12 +198,17 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
+    // Not present: whatever is still in flight writes nothing more.
+    for (const a of agents.values()) a.present = false;
     nodeWatch.stop();
     podWatch.stop();
     k.stop();
-    writer.cancelPending();
+    writer.stop();
+    for (const [timer, wake] of sleeping) {
+      clearTimeout(timer);
+      wake();
+    }
     await heartbeat.stop();
-    for (const a of agents.values()) a.present = false;
     await server?.close();
     if (config.cleanup) {
       await Promise.all(

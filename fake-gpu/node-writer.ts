@@ -13,6 +13,7 @@ const SLICES_DEBOUNCE_MS = 50;
 
 export class NodeWriter {
   private readonly pendingSlices = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(
     private readonly kube: Kube,
@@ -32,7 +33,7 @@ export class NodeWriter {
     agent: NodeAgent,
     patch: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
   ): Promise<boolean> {
-    if (!agent.present) return false;
+    if (!agent.present || this.stopped) return false;
     try {
       const node = await this.kube.core.patchNode({ name: agent.name, body: { metadata: patch } }, MERGE_PATCH);
       agent.observe(node);
@@ -45,7 +46,7 @@ export class NodeWriter {
 
   /** Strategic-merge-patches the status subresource (capacity keys set to null are removed). */
   async status(agent: NodeAgent, status: Record<string, unknown>): Promise<boolean> {
-    if (!agent.present) return false;
+    if (!agent.present || this.stopped) return false;
     try {
       await this.kube.core.patchNodeStatus({ name: agent.name, body: { status } }, STRATEGIC_PATCH);
       return true;
@@ -70,12 +71,15 @@ export class NodeWriter {
     this.pendingSlices.set(agent.name, timer);
   }
 
-  cancelPending(): void {
+  /** Drops pending writes and makes every later one a no-op. */
+  stop(): void {
+    this.stopped = true;
     for (const t of this.pendingSlices.values()) clearTimeout(t);
     this.pendingSlices.clear();
   }
 
   async event(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    if (this.stopped) return;
     const body = makeEvent(target, type, reason, message, this.now());
     try {
       await this.kube.core.createNamespacedEvent({ namespace: body.metadata.namespace ?? 'default', body });
