@@ -65,7 +65,8 @@ export class LeaderElector {
   private stepDown(why: string): void {
     if (!this.leading) return;
     this.leading = false;
-    this.opts.log.warn({ identity: this.opts.identity, why }, 'lost leadership');
+    const level = why === 'stopped' ? 'info' : 'warn';
+    this.opts.log[level]({ identity: this.opts.identity, why }, 'stopped leading');
     this.opts.onStoppedLeading();
   }
 
