@@ -199,6 +199,14 @@ describe('Helm chart charts/smartmig', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(rendered.length);
   });
 
+  it('keeps every name valid with the longest fullnameOverride', async () => {
+    const rendered = await template([...testValues(), '--set', `fullnameOverride=${'x'.repeat(63)}`]);
+    const input = rendered.map((o) => JSON.stringify(o)).join('\n');
+    const r = await kubectl(['apply', '--dry-run=server', '-f', '-', '-o', 'name'], { input, allowFailure: true });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
   it('renders ServiceMonitors and the PrometheusRule when the cluster serves monitoring.coreos.com, or when values say so', async () => {
     const kinds = async (args: string[]) =>
       (await template(args)).map((o) => o.kind).filter((k) => k === 'ServiceMonitor' || k === 'PrometheusRule');
@@ -333,6 +341,13 @@ describe('Helm chart charts/smartmig', () => {
       port: 8443,
       heuristic: 'cedf',
       tlsCert: '/etc/smartmig/tls/tls.crt',
+    });
+    // helm --set hands 0.5 over as a string; the schema takes it and the flag parses it.
+    const tuned = await template(['--set', 'extender.etWeight=0.5']);
+    expect(
+      extenderConfigFromArgs(container(only(tuned, 'Deployment', '-extender')).args?.slice(1) ?? []),
+    ).toMatchObject({
+      etWeight: 0.5,
     });
     const [opVerb, ...operatorArgs] = container(only(rendered, 'Deployment', '-operator')).args ?? [];
     expect(opVerb).toBe('operator');

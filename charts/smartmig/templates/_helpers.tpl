@@ -28,6 +28,9 @@ the extender use them too). Names are DNS-1123 labels of at most 63 characters.
 {{- define "smartmig.extender.fullname" -}}
 {{- printf "%s-extender" (include "smartmig.fullname" . | trunc 54 | trimSuffix "-") -}}
 {{- end -}}
+{{- define "smartmig.operator.metricsServiceName" -}}
+{{- printf "%s-operator-metrics" (include "smartmig.fullname" . | trunc 46 | trimSuffix "-") -}}
+{{- end -}}
 {{- define "smartmig.scheduler.fullname" -}}
 {{- printf "%s-scheduler" (include "smartmig.fullname" . | trunc 53 | trimSuffix "-") -}}
 {{- end -}}
