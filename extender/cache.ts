@@ -31,6 +31,11 @@ export interface PodRecord {
   readonly finishMs?: number;
 }
 
+interface Usage {
+  readonly used: ReadonlyMap<string, number>;
+  readonly busyUntilMs?: number;
+}
+
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 const MS_PER_MIN = 60_000;
 
@@ -41,6 +46,10 @@ export class ClusterCache {
   private readonly podsOnNode = new Map<string, Set<string>>();
   /** NodeMigState per node, rebuilt lazily after a node or one of its pods changes. */
   private readonly states = new Map<string, NodeMigState>();
+  /** Slices in use per node, rebuilt lazily after one of its pods changes. */
+  private readonly usage = new Map<string, Usage>();
+  /** resourceVersion of each cached node: a request's Node object at the same version is the cached one. */
+  private readonly versions = new Map<string, string>();
 
   constructor(private readonly book: ProfileBook) {}
 
@@ -55,16 +64,21 @@ export class ClusterCache {
     const info = nodeInfo(node);
     this.nodes.set(info.name, info);
     this.states.delete(info.name);
+    const rv = node.metadata.resourceVersion;
+    if (rv) this.versions.set(info.name, rv);
+    else this.versions.delete(info.name);
   }
 
   deleteNode(name: string): void {
     this.nodes.delete(name);
     this.states.delete(name);
+    this.versions.delete(name);
   }
 
   replaceNodes(nodes: Iterable<Node>): void {
     this.nodes.clear();
     this.states.clear();
+    this.versions.clear();
     for (const n of nodes) this.upsertNode(n);
   }
 
@@ -106,6 +120,7 @@ export class ClusterCache {
     this.uidByKey.clear();
     this.podsOnNode.clear();
     this.states.clear();
+    this.usage.clear();
     for (const p of pods) this.upsertPod(p, nowMs);
   }
 
@@ -142,8 +157,14 @@ export class ClusterCache {
     return s;
   }
 
-  /** A node as the request describes it (non-cache mode), with the slices the cache knows are in use. */
+  /**
+   * A node as the request describes it (non-cache mode), with the slices the cache knows are in use. The
+   * scheduler's Node objects usually match the cache's version, and then the cached state is reused.
+   */
   nodeStateFrom(node: Node): NodeMigState {
+    const name = node.metadata.name;
+    const rv = node.metadata.resourceVersion;
+    if (rv && this.versions.get(name) === rv) return this.nodeState(name) as NodeMigState;
     return this.withUsage(nodeInfo(node));
   }
 
@@ -152,14 +173,27 @@ export class ClusterCache {
   }
 
   private withUsage(info: NodeInfo): NodeMigState {
+    const { used, busyUntilMs } = this.usageOf(info.name);
+    return { ...info, used, busyUntil: busyUntilMs === undefined ? undefined : busyUntilMs / MS_PER_MIN };
+  }
+
+  private usageOf(nodeName: string): Usage {
+    let u = this.usage.get(nodeName);
+    if (u) return u;
     const used = new Map<string, number>();
     let busyUntilMs: number | undefined;
-    for (const uid of this.podsOnNode.get(info.name) ?? []) {
+    for (const uid of this.podsOnNode.get(nodeName) ?? []) {
       const p = this.pods.get(uid) as PodRecord;
       for (const [profile, n] of Object.entries(p.slices)) used.set(profile, (used.get(profile) ?? 0) + n);
       if (p.finishMs !== undefined) busyUntilMs = Math.max(busyUntilMs ?? -Infinity, p.finishMs);
     }
-    return { ...info, used, busyUntil: busyUntilMs === undefined ? undefined : busyUntilMs / MS_PER_MIN };
+    this.usage.set(nodeName, (u = { used, busyUntilMs }));
+    return u;
+  }
+
+  private changed(nodeName: string): void {
+    this.states.delete(nodeName);
+    this.usage.delete(nodeName);
   }
 
   private put(record: PodRecord): void {
@@ -171,7 +205,7 @@ export class ClusterCache {
       let set = this.podsOnNode.get(record.nodeName);
       if (!set) this.podsOnNode.set(record.nodeName, (set = new Set()));
       set.add(record.uid);
-      this.states.delete(record.nodeName);
+      this.changed(record.nodeName);
     }
   }
 
@@ -180,7 +214,7 @@ export class ClusterCache {
     const set = this.podsOnNode.get(record.nodeName);
     set?.delete(record.uid);
     if (set?.size === 0) this.podsOnNode.delete(record.nodeName);
-    this.states.delete(record.nodeName);
+    this.changed(record.nodeName);
   }
 }
 

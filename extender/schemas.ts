@@ -21,6 +21,7 @@ export const ObjectMetaSchema = Type.Object({
   generateName: Opt(Name),
   namespace: Opt(Name),
   uid: Opt(Type.String({ maxLength: 128 })),
+  resourceVersion: Opt(Type.String({ maxLength: 64 })),
   labels: Opt(StringMap),
   annotations: Opt(StringMap),
   creationTimestamp: Opt(Time),

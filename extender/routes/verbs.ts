@@ -2,7 +2,7 @@
 // scheduler sends node names and the extender reads nodes from its cache; without, it sends whole Node
 // objects and expects the passing ones back. Either way the slices in use come from the pod cache.
 import type { FastifyInstance } from 'fastify';
-import { checkNode, scoreNodes, type NodeMigState, type PodDemand } from '../../policy/placement/node-score.js';
+import { nodeChecker, scoreNodes, type NodeMigState, type PodDemand } from '../../policy/placement/node-score.js';
 import type { PodRecord } from '../cache.js';
 import type { ExtenderContext } from '../context.js';
 import { demandOf, scoreOptions } from '../context.js';
@@ -73,14 +73,20 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       const now = ctx.clock();
       const { demand } = demandOf(args.Pod, ctx, now);
       const c = candidates(args, ctx);
-      const known = c.states.filter((s): s is NodeMigState => s !== undefined);
-      const scores = new Map<string, number>();
+      const scores = new Array<number>(c.names.length).fill(0);
       if (Object.keys(demand.slices).length > 0) {
-        const values = scoreNodes(demand, known, scoreOptions(ctx, now));
-        known.forEach((s, i) => scores.set(s.name, values[i] as number));
+        const at: number[] = [];
+        const known: NodeMigState[] = [];
+        c.states.forEach((s, i) => {
+          if (s) {
+            at.push(i);
+            known.push(s);
+          }
+        });
+        scoreNodes(demand, known, scoreOptions(ctx, now)).forEach((score, j) => (scores[at[j] as number] = score));
       }
       ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
-      return c.names.map((Host): HostPriority => ({ Host, Score: scores.get(Host) ?? 0 }));
+      return c.names.map((Host, i): HostPriority => ({ Host, Score: scores[i] as number }));
     },
   );
 
@@ -135,17 +141,19 @@ function filterNodes(c: Candidates, demand: PodDemand): Filtered {
     unresolvable: Object.create(null) as Record<string, string>,
     rejected: new Map(),
   };
-  c.states.forEach((state, i) => {
-    const name = c.names[i] as string;
-    const v = !needsMig ? undefined : state ? checkNode(state, demand) : null;
+  const check = nodeChecker(demand);
+  for (let i = 0; i < c.states.length; i++) {
+    const state = c.states[i];
+    const v = !needsMig ? undefined : state ? check(state) : null;
     if (v === undefined || v?.fits) {
       out.passed.push(i);
-      return;
+      continue;
     }
+    const name = c.names[i] as string;
     const reason = v === null ? 'unknown-node' : v.code;
     (v === null || v.resolvable ? out.failed : out.unresolvable)[name] = v === null ? UNKNOWN_NODE : v.reason;
     out.rejected.set(reason, (out.rejected.get(reason) ?? 0) + 1);
-  });
+  }
   return out;
 }
 

@@ -89,30 +89,124 @@ function reject(code: RejectCode, reason: string, resolvable = false): NodeVerdi
 }
 
 const FITS: NodeVerdict = Object.freeze({ fits: true });
+const BLOCKED = {
+  reconfiguring: Object.freeze(reject('reconfiguring', 'MIG layout is being reconfigured')),
+  draining: Object.freeze(reject('draining', 'node is being drained for a MIG repartition')),
+  cordoned: Object.freeze(reject('cordoned', 'node is cordoned')),
+  unknownGpu: Object.freeze(
+    reject('unknown-gpu', 'GPU model unknown (no nvidia.com/gpu.product label or MIG resources)'),
+  ),
+};
 
-const profileIndex = new WeakMap<GpuModel, ReadonlyMap<string, MigProfile>>();
-/** GpuFacts depend on the node alone; node states are immutable, so each is computed once. */
-const factsMemo = new WeakMap<NodeMigState, GpuFacts>();
+// Prioritize reads thousands of nodes per request, so each node state is compiled once into arrays
+// indexed by a small integer per profile name; a request then costs a few array reads per node.
 
-function profileOf(model: GpuModel, name: string): MigProfile | undefined {
-  let index = profileIndex.get(model);
-  if (!index) profileIndex.set(model, (index = new Map(model.profiles.map((p) => [p.name, p]))));
-  return index.get(name);
+/** Every profile name of the catalog → a small integer (a name means the same slice on every model). */
+const PROFILE_ID = new Map<string, number>();
+for (const m of GPU_MODELS) {
+  for (const p of (findGpuModel(m) as GpuModel).profiles)
+    if (!PROFILE_ID.has(p.name)) PROFILE_ID.set(p.name, PROFILE_ID.size);
+}
+const modelProfiles = new WeakMap<GpuModel, readonly (MigProfile | undefined)[]>();
+
+/** The model's profiles indexed by PROFILE_ID (undefined where the model lacks one). */
+function profilesById(model: GpuModel): readonly (MigProfile | undefined)[] {
+  let byId = modelProfiles.get(model);
+  if (!byId) {
+    const arr: (MigProfile | undefined)[] = new Array(PROFILE_ID.size).fill(undefined);
+    for (const p of model.profiles) arr[PROFILE_ID.get(p.name) as number] = p;
+    modelProfiles.set(model, (byId = arr));
+  }
+  return byId;
 }
 
-type Entries = readonly (readonly [profile: string, count: number])[];
+interface Compiled {
+  /** A verdict that holds whatever the pod asks (reconfiguring, draining, cordoned, unknown GPU). */
+  readonly blocked?: NodeVerdict;
+  readonly model?: GpuModel;
+  readonly profiles: readonly (MigProfile | undefined)[];
+  readonly alloc: Int32Array;
+  readonly used: Int32Array;
+  readonly facts: GpuFacts;
+  /** Busy compute slices of an average GPU of the node. */
+  readonly perGpu: number;
+  /** The heuristic's rank of the node, by heuristic (a memo). */
+  readonly ranks: Map<PlacementName, number>;
+}
 
-function check(node: NodeMigState, entries: Entries): NodeVerdict {
-  if (node.reconfiguring) return reject('reconfiguring', 'MIG layout is being reconfigured');
-  if (node.draining) return reject('draining', 'node is being drained for a MIG repartition');
-  if (node.cordoned) return reject('cordoned', 'node is cordoned');
+const COMPILED = Symbol('node-score.compiled');
+const compiledMemo = new WeakMap<NodeMigState, Compiled>();
+
+function compile(node: NodeMigState): Compiled {
+  const alloc = new Int32Array(PROFILE_ID.size);
+  const used = new Int32Array(PROFILE_ID.size);
+  for (const [name, n] of node.allocatable) {
+    const id = PROFILE_ID.get(name);
+    if (id !== undefined) alloc[id] = n;
+  }
+  for (const [name, n] of node.used) {
+    const id = PROFILE_ID.get(name);
+    if (id !== undefined) used[id] = n;
+  }
   const model = node.model;
-  if (!model) return reject('unknown-gpu', 'GPU model unknown (no nvidia.com/gpu.product label or MIG resources)');
-  for (const [profile, need] of entries) {
-    if (!profileOf(model, profile)) return reject('no-such-profile', `${model.name} has no MIG profile ${profile}`);
-    const alloc = node.allocatable.get(profile) ?? 0;
+  const blocked = node.reconfiguring
+    ? BLOCKED.reconfiguring
+    : node.draining
+      ? BLOCKED.draining
+      : node.cordoned
+        ? BLOCKED.cordoned
+        : model
+          ? undefined
+          : BLOCKED.unknownGpu;
+  const facts = model ? nodeFacts(node, model) : { busy: 0, total: 0, avgSliceSize: 0 };
+  const gpus = model ? facts.total / model.computeSlices : 1;
+  const perGpu = model ? Math.min(model.computeSlices, facts.busy / gpus) : 0;
+  const profiles = model ? profilesById(model) : [];
+  return { blocked, model, profiles, alloc, used, facts, perGpu, ranks: new Map() };
+}
+
+/**
+ * The compiled form of a node state, kept on the (immutable) state object under a symbol: a property
+ * read is far cheaper than a WeakMap lookup per node per request. Frozen states use the WeakMap.
+ */
+function compiled(node: NodeMigState): Compiled {
+  const own = (node as { [COMPILED]?: Compiled })[COMPILED];
+  if (own) return own;
+  let c = compiledMemo.get(node);
+  if (c) return c;
+  c = compile(node);
+  if (Object.isExtensible(node)) Object.defineProperty(node, COMPILED, { value: c });
+  else compiledMemo.set(node, c);
+  return c;
+}
+
+/** A demand as profile ids; a name the catalog lacks gets −1 and fits no node. */
+interface DemandIds {
+  readonly names: readonly string[];
+  readonly ids: Int32Array;
+  readonly counts: Int32Array;
+}
+
+function demandIds(demand: PodDemand): DemandIds {
+  const names = Object.keys(demand.slices);
+  return {
+    names,
+    ids: Int32Array.from(names, (n) => PROFILE_ID.get(n) ?? -1),
+    counts: Int32Array.from(names, (n) => demand.slices[n] as number),
+  };
+}
+
+function check(c: Compiled, d: DemandIds): NodeVerdict {
+  if (c.blocked) return c.blocked;
+  const model = c.model as GpuModel;
+  for (let j = 0; j < d.ids.length; j++) {
+    const id = d.ids[j] as number;
+    const profile = d.names[j] as string;
+    if (id < 0 || !c.profiles[id]) return reject('no-such-profile', `${model.name} has no MIG profile ${profile}`);
+    const alloc = c.alloc[id] as number;
     if (alloc === 0) return reject('not-in-layout', `no ${profile} slices in its current MIG layout`);
-    const free = alloc - (node.used.get(profile) ?? 0);
+    const need = d.counts[j] as number;
+    const free = alloc - (c.used[id] as number);
     if (free < need) {
       return reject('no-free-slice', `${free} of ${alloc} ${profile} slices free, ${need} needed`, alloc >= need);
     }
@@ -122,13 +216,17 @@ function check(node: NodeMigState, entries: Entries): NodeVerdict {
 
 /** Whether the node can take the pod now; if not, why, in words for `kubectl describe pod`. */
 export function checkNode(node: NodeMigState, demand: PodDemand): NodeVerdict {
-  return check(node, Object.entries(demand.slices));
+  return check(compiled(node), demandIds(demand));
+}
+
+/** checkNode for one pod against many nodes, with the demand worked out once. */
+export function nodeChecker(demand: PodDemand): (node: NodeMigState) => NodeVerdict {
+  const ids = demandIds(demand);
+  return (node) => check(compiled(node), ids);
 }
 
 /** Busy compute, total compute and average slice size of a node, as heuristics.ts sees one GPU. */
 export function nodeFacts(node: NodeMigState, model: GpuModel): GpuFacts {
-  const memo = factsMemo.get(node);
-  if (memo) return memo;
   let busy = 0;
   let allocCompute = 0;
   let slices = 0;
@@ -140,9 +238,7 @@ export function nodeFacts(node: NodeMigState, model: GpuModel): GpuFacts {
   }
   // A stale or missing GPU count label must not make the node look fuller than its slices can be.
   const gpus = Math.max(1, node.gpus, Math.ceil(allocCompute / model.computeSlices));
-  const facts = { busy, total: gpus * model.computeSlices, avgSliceSize: slices === 0 ? 0 : allocCompute / slices };
-  factsMemo.set(node, facts);
-  return facts;
+  return { busy, total: gpus * model.computeSlices, avgSliceSize: slices === 0 ? 0 : allocCompute / slices };
 }
 
 /** Minutes on a slice of k compute slices, or undefined when the work is unknown. */
@@ -163,7 +259,7 @@ interface OnModel {
 /** One request's fixed inputs, worked out once rather than per node. */
 interface Prepared {
   readonly demand: PodDemand;
-  readonly entries: Entries;
+  readonly ids: DemandIds;
   readonly opts: ScoreOptions;
   readonly rank: (g: GpuFacts) => number;
   readonly perModel: Map<GpuModel, OnModel>;
@@ -171,7 +267,7 @@ interface Prepared {
 
 function prepare(demand: PodDemand, opts: ScoreOptions): Prepared {
   const rank = placementHeuristic(opts.heuristic, opts.profiles).rank;
-  return { demand, entries: Object.entries(demand.slices), opts, rank, perModel: new Map() };
+  return { demand, ids: demandIds(demand), opts, rank, perModel: new Map() };
 }
 
 function onModel(p: Prepared, model: GpuModel): OnModel {
@@ -179,10 +275,11 @@ function onModel(p: Prepared, model: GpuModel): OnModel {
   if (m) return m;
   let k = 0;
   let compute = 0;
-  for (const [name, n] of p.entries) {
-    const c = profileOf(model, name)?.computeSlices ?? 0;
+  const byId = profilesById(model);
+  for (let j = 0; j < p.ids.ids.length; j++) {
+    const c = byId[p.ids.ids[j] as number]?.computeSlices ?? 0;
     k = Math.max(k, c);
-    compute += c * n;
+    compute += c * (p.ids.counts[j] as number);
   }
   const duration = durationOn(p.demand, k);
   const finish = duration === undefined ? undefined : p.opts.now + duration;
@@ -224,23 +321,23 @@ const KEYS: Record<PlacementName, (o: KeyInputs) => number[]> = {
 const NO_KEY: readonly number[] = [];
 
 function evaluate(node: NodeMigState, p: Prepared): Option {
-  const verdict = check(node, p.entries);
-  const model = node.model;
+  const c = compiled(node);
+  const verdict = check(c, p.ids);
+  const model = c.model;
   if (!verdict.fits || !model) {
     return { node, verdict, tardiness: 0, marginalEnergy: 0, rank: 0, cost: Infinity, key: NO_KEY };
   }
   const { compute, duration, finish, tardiness } = onModel(p, model);
-  const facts = nodeFacts(node, model);
   // Which GPU the device plugin picks is unknown; price the pod on a GPU as busy as the node's average.
-  const gpus = facts.total / model.computeSlices;
-  const perGpu = Math.min(model.computeSlices, facts.busy / gpus);
+  const perGpu = c.perGpu;
   const lift = Math.min(model.computeSlices, perGpu + compute) - perGpu;
   const marginalEnergy = (p.opts.watts(model, perGpu + lift) - p.opts.watts(model, perGpu)) * (duration ?? 1);
   const misalignment =
     finish === undefined || node.busyUntil === undefined ? Infinity : Math.abs(node.busyUntil - finish);
   const a = p.opts.etWeight;
   const cost = (a * marginalEnergy + tardiness) / (a + 1);
-  const rank = p.rank(facts);
+  let rank = c.ranks.get(p.opts.heuristic);
+  if (rank === undefined) c.ranks.set(p.opts.heuristic, (rank = p.rank(c.facts)));
   const key = KEYS[p.opts.heuristic]({ tardiness, rank, marginalEnergy, cost, misalignment, finish });
   return { node, verdict, finish, tardiness, marginalEnergy, rank, cost, key };
 }
@@ -355,7 +452,7 @@ function candidate(
   let free = false;
   let cost = Infinity;
   for (const n of nodes) {
-    if (!check(n, p.entries).fits) continue;
+    if (!check(compiled(n), p.ids).fits) continue;
     free = true;
     if (opts.heuristic !== 'marginal-et') break;
     cost = Math.min(cost, evaluate(n, p).cost);

@@ -82,3 +82,18 @@ describe('ClusterCache', () => {
     expect(counts(c.nodeState('z')?.used)).toEqual({});
   });
 });
+
+describe('ClusterCache.nodeStateFrom', () => {
+  it('reuses the cached state for a Node at the cached resourceVersion, and reads a newer one afresh', () => {
+    const c = new ClusterCache(new ProfileBook());
+    const cached = { ...node('a'), metadata: { ...node('a').metadata, resourceVersion: '7' } };
+    c.upsertNode(cached);
+    c.upsertPod(pod('p', { nodeName: 'a' }), minutes(0));
+    expect(c.nodeStateFrom(cached)).toBe(c.nodeState('a'));
+    const newer = node('a', { labels: { 'nvidia.com/mig.config.state': 'pending' } });
+    newer.metadata.resourceVersion = '8';
+    const s = c.nodeStateFrom(newer);
+    expect(s.reconfiguring).toBe(true);
+    expect(counts(s.used)).toEqual({ '1g.5gb': 1 });
+  });
+});

@@ -5,6 +5,7 @@ import { buildExtender } from '../../../extender/app.js';
 import type { Binder } from '../../../extender/binder.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import type { ExtenderConfig } from '../../../extender/config.js';
+import { jsonDepth } from '../../../extender/json-body.js';
 import type { ExtenderFilterResult, HostPriority, Node, Pod } from '../../../extender/schemas.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
 import { minutes, node, pod } from './builders.js';
@@ -319,4 +320,18 @@ describe('health and metrics', () => {
     expect(text).toContain('smartmig_extender_bad_requests_total{code="SMARTMIG_INVALID_BODY"} 1');
     expect(text).toContain('smartmig_extender_cache_objects{kind="nodes"} 6');
   });
+});
+
+describe('jsonDepth', () => {
+  it.each([
+    ['1', 0],
+    ['[]', 1],
+    ['{"a":[1,{"b":2}]}', 3],
+    ['"[[[["', 0],
+    ['{"a":"x\\"[[[","b":[]}', 2],
+    ['{"a":"x\\\\","b":[[]]}', 3],
+    ['["unterminated', 1],
+  ])('%s → %d', (text, depth) => expect(jsonDepth(text)).toBe(depth));
+
+  it('stops counting once over the limit', () => expect(jsonDepth('['.repeat(1000), 10)).toBe(11));
 });
