@@ -133,6 +133,28 @@ export function layoutsOfConfig(
   entries: readonly MigConfigEntry[],
   model: GpuModel,
   gpuCount: number,
+): readonly (GpuTarget | undefined)[] {
+  // Every node with the same config asks the same question each round: answer it once per parsed config.
+  let byShape = LAYOUTS.get(entries);
+  if (!byShape) {
+    byShape = new Map();
+    LAYOUTS.set(entries, byShape);
+  }
+  const key = `${model.name}|${gpuCount}`;
+  let out = byShape.get(key);
+  if (!out) {
+    out = Object.freeze(computeLayouts(entries, model, gpuCount));
+    byShape.set(key, out);
+  }
+  return out;
+}
+
+const LAYOUTS = new WeakMap<readonly MigConfigEntry[], Map<string, readonly (GpuTarget | undefined)[]>>();
+
+function computeLayouts(
+  entries: readonly MigConfigEntry[],
+  model: GpuModel,
+  gpuCount: number,
 ): (GpuTarget | undefined)[] {
   const out = new Array<GpuTarget | undefined>(gpuCount).fill(undefined);
   for (const e of entries) {

@@ -46,7 +46,7 @@ export function observe(snap: Snapshot): Observation {
     const model = n.detectedModel;
     if (!model || n.gpuCount === undefined) continue;
     const entries = n.migConfig === undefined ? undefined : config[n.migConfig];
-    const layouts: (GpuTarget | undefined)[] = entries
+    const layouts: readonly (GpuTarget | undefined)[] = entries
       ? layoutsOfConfig(entries, model, n.gpuCount)
       : new Array<undefined>(n.gpuCount).fill(undefined);
     const reconfiguring = n.migState === 'pending' || n.migState === 'rebooting';

@@ -86,6 +86,7 @@ export class Reconciler {
   private again = false;
   private roundsRun = 0;
   private readonly finished = new Set<string>();
+  private parsed: { key: string; value: Snapshot['config'] } | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
@@ -193,7 +194,7 @@ export class Reconciler {
     const { caches, config } = this.deps;
     const now = this.now();
     const cm = caches.configMap.get(config.migConfigMap.name, config.migConfigMap.namespace);
-    const parsed = parseMigPartedConfig(cm?.data?.[CONFIG_KEY]);
+    const parsed = this.parsedConfig(cm);
     if (parsed.ok) {
       for (const name of Object.keys(parsed.value['mig-configs']))
         if (!this.seenAt.has(name)) this.seenAt.set(name, now);
@@ -221,6 +222,13 @@ export class Reconciler {
       seenAt: this.seenAt,
       partitions: caches.partitions.list(),
     };
+  }
+
+  /** The ConfigMap's config, parsed once per version (later lookups by identity stay cached too). */
+  private parsedConfig(cm: V1ConfigMap | undefined): Snapshot['config'] {
+    const key = `${cm?.metadata?.uid ?? ''}/${cm?.metadata?.resourceVersion ?? ''}`;
+    if (this.parsed?.key !== key) this.parsed = { key, value: parseMigPartedConfig(cm?.data?.[CONFIG_KEY]) };
+    return this.parsed.value;
   }
 
   decide(snap: Snapshot): Plan {

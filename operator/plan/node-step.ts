@@ -121,7 +121,7 @@ function affectedGpus(view: NodeView, targets: readonly (GpuTarget | undefined)[
 }
 
 /** The targets of a config that the ConfigMap holds, for a node still on its way there. */
-export type TargetsOf = (name: string | undefined) => (GpuTarget | undefined)[] | undefined;
+export type TargetsOf = (name: string | undefined) => readonly (GpuTarget | undefined)[] | undefined;
 
 /** Follows a launched change: mig-manager's state label says how it went. */
 function followLaunched(ctx: StepContext, view: NodeView, b: PatchBuilder): NodeStep | undefined {

@@ -236,7 +236,7 @@ export class TestMigManager {
     void this.reconfigure(name, before, config, Number(n.metadata?.labels?.['nvidia.com/gpu.count']));
   }
 
-  private async layouts(config: string, gpus: number): Promise<(GpuTarget | undefined)[]> {
+  private async layouts(config: string, gpus: number): Promise<readonly (GpuTarget | undefined)[]> {
     const cm = await this.core.readNamespacedConfigMap(this.configMap);
     const parsed = parseMigPartedConfig(cm.data?.['config.yaml']);
     if (!parsed.ok) throw new Error(parsed.error);
