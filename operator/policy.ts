@@ -195,11 +195,11 @@ function staticIssues(entries: readonly GpuLayoutEntry[], model: GpuModel): Spec
   return issues;
 }
 
-export type StaticTargets = { ok: true; targets: GpuTarget[] } | { ok: false; issues: SpecIssue[] };
+export type StaticTargets = { ok: true; targets: (GpuTarget | undefined)[] } | { ok: false; issues: SpecIssue[] };
 
 /**
  * The static layout of each GPU of a node with `gpuCount` GPUs of `model`. A GPU no entry covers keeps its
- * current layout (`undefined` in `current` means the node has none we know: it then gets an empty MIG layout).
+ * current layout; when that is unknown too, it is left alone (undefined: not written into the config).
  */
 export function staticTargets(
   entries: readonly GpuLayoutEntry[],
@@ -220,10 +220,7 @@ export function staticTargets(
     else for (const g of e.gpus) explicit.set(g, r.target);
   });
   if (issues.length > 0) return { ok: false, issues };
-  const targets = Array.from(
-    { length: gpuCount },
-    (_, g) => explicit.get(g) ?? fallback ?? current[g] ?? { layout: { slices: [] }, migEnabled: true },
-  );
+  const targets = Array.from({ length: gpuCount }, (_, g) => explicit.get(g) ?? fallback ?? current[g]);
   return { ok: true, targets };
 }
 

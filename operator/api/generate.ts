@@ -91,23 +91,35 @@ async function pretty(path: string, text: string): Promise<string> {
   return format(text, { ...options, filepath: ROOT + path });
 }
 
-async function main(argv: string[]): Promise<number> {
-  const outputs: [string, string][] = [
+async function outputs(): Promise<[string, string][]> {
+  return [
     [CRD_PATH, await pretty(CRD_PATH, crdYaml())],
     [TYPES_PATH, await pretty(TYPES_PATH, typesSource())],
   ];
+}
+
+/** The generated files whose checked-in text differs from what the schema gives now. */
+export async function staleOutputs(): Promise<string[]> {
+  const stale: string[] = [];
+  for (const [path, text] of await outputs()) {
+    let current: string | undefined;
+    try {
+      current = readFileSync(ROOT + path, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current !== text) stale.push(path);
+  }
+  return stale;
+}
+
+async function main(argv: string[]): Promise<number> {
   if (argv.includes('--check')) {
-    const stale = outputs.filter(([path, text]) => {
-      try {
-        return readFileSync(ROOT + path, 'utf8') !== text;
-      } catch {
-        return true;
-      }
-    });
-    for (const [path] of stale) console.error(`${path} is out of date: run hack/update-crd.sh`);
+    const stale = await staleOutputs();
+    for (const path of stale) console.error(`${path} is out of date: run hack/update-crd.sh`);
     return stale.length === 0 ? 0 : 1;
   }
-  for (const [path, text] of outputs) writeFileSync(ROOT + path, text);
+  for (const [path, text] of await outputs()) writeFileSync(ROOT + path, text);
   return 0;
 }
 

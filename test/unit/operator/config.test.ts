@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { operatorConfigFromFlags } from '../../../cli/commands/operator.js';
+import { parseFlags } from '../../../cli/args.js';
+import { main } from '../../../cli/main.js';
+import { UsageError } from '../../../cli/usage-error.js';
+import { staleOutputs } from '../../../operator/api/generate.js';
+import { ConfigError, DEFAULT_CONFIG, parseConfigMapRef, resolveConfig } from '../../../operator/config.js';
+
+const FLAGS = {
+  kubeconfig: { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'leader-elect': { type: 'boolean' },
+  'mig-config-map': { type: 'string' },
+  'lease-namespace': { type: 'string' },
+  identity: { type: 'string' },
+  resync: { type: 'string' },
+  'config-settle': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+const fromFlags = (argv: string[]) => operatorConfigFromFlags(parseFlags(argv, FLAGS));
+
+describe('operator configuration', () => {
+  it('has checked defaults', () => {
+    expect(resolveConfig({})).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG.migConfigMap).toEqual({ namespace: 'gpu-operator', name: 'smartmig-mig-parted-config' });
+  });
+
+  it('reads the flags the issue names', () => {
+    const c = fromFlags([
+      '--kubeconfig',
+      'k',
+      '--metrics-port',
+      '9090',
+      '--leader-elect',
+      '--mig-config-map',
+      'ops/mig',
+      '--config-settle',
+      '60',
+    ]);
+    expect(c).toMatchObject({
+      kubeconfig: 'k',
+      metricsPort: 9090,
+      leaderElect: true,
+      migConfigMap: { namespace: 'ops', name: 'mig' },
+      configSettleMs: 60_000,
+    });
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['--mig-config-map', 'just-a-name'], /--mig-config-map: expected NAMESPACE\/NAME/],
+    [['--mig-config-map', 'Ops/mig'], /NAMESPACE\/NAME/],
+    [['--metrics-port', 'http'], /--metrics-port: expected an integer/],
+    [['--resync', '0'], /--resync: expected a number ≥ 1/],
+    [['--leader-elect', '--lease-namespace', 'Bad_NS'], /lease namespace/],
+  ];
+  it.each(bad)('rejects %j', (argv, message) => {
+    expect(() => fromFlags(argv)).toThrow(UsageError);
+    expect(() => fromFlags(argv)).toThrow(message);
+  });
+
+  it('checks leader-election timings', () => {
+    expect(() => resolveConfig({ renewDeadlineMs: 20_000 })).toThrow(ConfigError);
+    expect(() => parseConfigMapRef('a/b/c')).toThrow(ConfigError);
+  });
+
+  it('is registered as a subcommand with help, and bad flags exit 2', async () => {
+    const log = console.log;
+    const err = console.error;
+    const out: string[] = [];
+    console.log = (s: string) => out.push(s);
+    console.error = (s: string) => out.push(s);
+    try {
+      expect(await main(['operator', '--help'])).toBe(0);
+      expect(out.join('\n')).toContain('--mig-config-map NS/NAME');
+      expect(await main(['operator', '--mig-config-map', 'nope'])).toBe(2);
+      expect(out.at(-1)).toMatch(/^smartmig operator: --mig-config-map/);
+    } finally {
+      console.log = log;
+      console.error = err;
+    }
+  });
+});
+
+describe('generated MigPartition API', () => {
+  it('crds/ and operator/api/types.ts match operator/api/schema.ts (run hack/update-crd.sh)', async () => {
+    expect(await staleOutputs()).toEqual([]);
+  });
+});
