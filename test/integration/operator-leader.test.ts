@@ -114,14 +114,12 @@ afterAll(async () => {
   for (const r of replicas) await r.stop({ release: false });
   await manager?.stop();
   await ignoreNotFound(
-    admin
-      .makeApiClient(CustomObjectsApi)
-      .deleteClusterCustomObject({
-        group: 'smartmig.io',
-        version: 'v1alpha1',
-        plural: 'migpartitions',
-        name: partition,
-      }),
+    admin.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({
+      group: 'smartmig.io',
+      version: 'v1alpha1',
+      plural: 'migpartitions',
+      name: partition,
+    }),
   );
   await ignoreNotFound(admin.makeApiClient(CoreV1Api).deleteNode({ name: node }));
   if (ns) await deleteTestNamespace(admin, ns);
