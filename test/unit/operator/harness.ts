@@ -12,7 +12,7 @@ import {
   renderMigPartedConfig,
   type MigPartedConfig,
 } from '../../../operator/migparted.js';
-import { planRound, type Plan, type PlanOptions } from '../../../operator/plan/round.js';
+import { planRound, type Plan, type PlanOptions, type Snapshot } from '../../../operator/plan/round.js';
 import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
 import { greedyRepartitioner } from '../../../policy/repartition/greedy.js';
 import { staticRepartitioner } from '../../../policy/repartition/static.js';
@@ -60,6 +60,25 @@ export function partition(name: string, spec: MigPartition['spec'], createdSec =
     kind: 'MigPartition',
     metadata: { name, generation, creationTimestamp: new Date(createdSec * 1000).toISOString() as unknown as Date },
     spec,
+  };
+}
+
+/** The snapshot the reconciler would build from these objects. */
+export function snapshotOf(c: FakeCluster): Snapshot {
+  const facts = [...c.nodes.values()].map(nodeFacts).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const all = c.pods.map(podFacts);
+  const podsByNode = new Map<string, PodFacts[]>();
+  for (const p of all.filter(holdsDevices)) {
+    podsByNode.set(p.node as string, [...(podsByNode.get(p.node as string) ?? []), p]);
+  }
+  return {
+    now: c.now,
+    nodes: facts,
+    podsByNode,
+    pending: all.filter(isPendingDemand),
+    config: parseMigPartedConfig(c.configText),
+    seenAt: c.seenAt,
+    partitions: c.partitions,
   };
 }
 
@@ -111,23 +130,7 @@ export class FakeCluster {
   }
 
   plan(): Plan {
-    const facts = [...this.nodes.values()].map(nodeFacts).sort((a, b) => (a.name < b.name ? -1 : 1));
-    const all = this.pods.map(podFacts);
-    const podsByNode = new Map<string, PodFacts[]>();
-    for (const p of all.filter(holdsDevices))
-      podsByNode.set(p.node as string, [...(podsByNode.get(p.node as string) ?? []), p]);
-    return planRound(
-      {
-        now: this.now,
-        nodes: facts,
-        podsByNode,
-        pending: all.filter(isPendingDemand),
-        config: parseMigPartedConfig(this.configText),
-        seenAt: this.seenAt,
-        partitions: this.partitions,
-      },
-      this.opts,
-    );
+    return planRound(snapshotOf(this), this.opts);
   }
 
   /** Commits a plan as the reconciler would: ConfigMap, node patches, statuses, events. */

@@ -8,7 +8,8 @@ import {
   OWNER_ANNOTATION,
   REPARTITION_TAINT,
 } from '../../../operator/labels.js';
-import { FakeCluster, gpuNode, migPod, partition } from './harness.js';
+import { observe } from '../../../operator/observe.js';
+import { FakeCluster, gpuNode, migPod, partition, snapshotOf } from './harness.js';
 
 const pool = { matchLabels: { pool: 'a' } };
 
@@ -55,12 +56,29 @@ describe('planner: static layouts', () => {
     expect(c.violations).toEqual([]);
   });
 
-  it('is idempotent: a converged cluster gives an empty plan', () => {
+  it('is idempotent: a converged cluster gives an empty plan and a stable status', () => {
     const c = staticCluster();
     c.settle(40);
+    const since = condition(c, 'p', 'Ready')?.lastTransitionTime;
+    c.now += 60_000;
     const plan = c.plan();
     expect(plan.nodePatches).toEqual([]);
     expect(plan.configAdds.size).toBe(0);
+    expect(plan.statuses[0]?.status).toEqual(c.status('p'));
+    expect(since).toBeDefined();
+  });
+
+  it('observes modelled power and slices for the metrics', () => {
+    const c = staticCluster('all-3g.20gb', { maxNodesReconfiguring: 2 });
+    c.settle();
+    c.pods.push(migPod('3g.20gb', { node: 'n1', gpu: 1 }), migPod('1g.5gb'));
+    const snap = snapshotOf(c);
+    const obs = observe(snap);
+    const watts = obs.gpus.filter((g) => g.node === 'n1').map((g) => g.watts);
+    expect(watts).toEqual([40, 205.3]);
+    expect(obs.slices.get('3g.20gb|busy')).toBe(1);
+    expect(obs.slices.get('3g.20gb|free')).toBe(7);
+    expect(obs.pending.get('1g.5gb')).toBe(1);
   });
 
   it('changes at most maxNodesReconfiguring nodes at once', () => {
