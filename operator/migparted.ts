@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import type { GpuModel } from '../policy/mig/catalog.js';
 import { findProfile } from '../policy/mig/catalog.js';
 import { placeInstances } from '../policy/mig/enumerate.js';
+import { resolveNamedLayout } from '../policy/mig/named.js';
 import type { Layout } from '../policy/mig/layout.js';
 import { CONFIG_PREFIX } from './labels.js';
 
@@ -127,7 +128,7 @@ function entryFits(model: GpuModel, e: MigConfigEntry): boolean {
 /**
  * Per GPU index, the layout a named config gives a node with `gpuCount` GPUs of `model`, or undefined where
  * the config says nothing about a GPU or cannot be placed. Entries with a device-filter (PCI ids, which nodes
- * do not publish) apply when their profiles exist on the model; the first such entry per GPU wins.
+ * do not publish) apply when their profiles exist on the model. As in mig-parted, later entries win.
  */
 export function layoutsOfConfig(
   entries: readonly MigConfigEntry[],
@@ -163,9 +164,28 @@ function computeLayouts(
     const layout = enabled ? countsToLayout(model, e['mig-devices'] ?? {}) : { slices: [] };
     if (!layout) continue;
     const devices = e.devices === 'all' ? [...out.keys()] : e.devices;
-    for (const d of devices) if (d < gpuCount && out[d] === undefined) out[d] = { layout, migEnabled: enabled };
+    // mig-parted applies every entry that selects a GPU, in order: the last one wins.
+    for (const d of devices) if (d < gpuCount) out[d] = { layout, migEnabled: enabled };
   }
   return out;
+}
+
+/**
+ * The layouts of the config a node is labelled with: from the ConfigMap, or else — for the GPU operator's
+ * standard names (all-disabled, all-1g.5gb, all-balanced, …) that the ConfigMap lacks — their standard meaning.
+ */
+export function labelledLayouts(
+  config: MigPartedConfig | undefined,
+  name: string | undefined,
+  model: GpuModel,
+  gpuCount: number,
+): readonly (GpuTarget | undefined)[] | undefined {
+  if (name === undefined) return undefined;
+  const entries = config?.['mig-configs'][name];
+  if (entries) return layoutsOfConfig(entries, model, gpuCount);
+  if (name.startsWith(CONFIG_PREFIX)) return undefined;
+  const named = resolveNamedLayout(model, name);
+  return named && new Array<GpuTarget>(gpuCount).fill({ layout: named.layout, migEnabled: named.migEnabled });
 }
 
 /** A positional layout for instance counts (mig-parted does not say where instances go), or undefined. */

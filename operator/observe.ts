@@ -6,7 +6,7 @@ import { powerModel, type PowerModel } from '../policy/energy/power.js';
 import type { GpuModel } from '../policy/mig/catalog.js';
 import { findProfile } from '../policy/mig/catalog.js';
 import { holdsDevices } from './facts.js';
-import { layoutsOfConfig, type GpuTarget } from './migparted.js';
+import { labelledLayouts, type GpuTarget } from './migparted.js';
 import type { Snapshot } from './plan/round.js';
 
 export interface GpuObservation {
@@ -41,14 +41,12 @@ export function observe(snap: Snapshot): Observation {
   const gpus: GpuObservation[] = [];
   const slices = new Map<string, number>();
   const pending = new Map<string, number>();
-  const config = snap.config.ok ? snap.config.value['mig-configs'] : {};
+  const config = snap.config.ok ? snap.config.value : undefined;
   for (const n of snap.nodes) {
     const model = n.detectedModel;
     if (!model || n.gpuCount === undefined) continue;
-    const entries = n.migConfig === undefined ? undefined : config[n.migConfig];
-    const layouts: readonly (GpuTarget | undefined)[] = entries
-      ? layoutsOfConfig(entries, model, n.gpuCount)
-      : new Array<undefined>(n.gpuCount).fill(undefined);
+    const layouts: readonly (GpuTarget | undefined)[] =
+      labelledLayouts(config, n.migConfig, model, n.gpuCount) ?? new Array<undefined>(n.gpuCount).fill(undefined);
     const reconfiguring = n.migState === 'pending' || n.migState === 'rebooting';
     const used = layouts.map((t) => new Array<boolean>(t?.layout.slices.length ?? 0).fill(false));
     const busyCompute = new Array<number>(n.gpuCount).fill(0);

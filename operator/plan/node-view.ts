@@ -4,7 +4,7 @@
 import type { GpuModel } from '../../policy/mig/catalog.js';
 import type { NodeFacts, PodFacts } from '../facts.js';
 import { holdsDevices } from '../facts.js';
-import { layoutsOfConfig, type GpuTarget, type MigPartedConfig } from '../migparted.js';
+import { labelledLayouts, type GpuTarget, type MigPartedConfig } from '../migparted.js';
 
 /**
  * - `settled`: mig-manager reported success for the labelled config (or nothing is labelled yet).
@@ -81,8 +81,8 @@ export function buildNodeView(
   pods: readonly PodFacts[],
 ): NodeView {
   const phase = phaseOf(f);
-  const entries = phase === 'settled' ? configEntries(config, f.migConfig) : undefined;
-  const current = entries ? layoutsOfConfig(entries, model, gpuCount) : new Array<undefined>(gpuCount).fill(undefined);
+  const known = phase === 'settled' ? labelledLayouts(config, f.migConfig, model, gpuCount) : undefined;
+  const current = known ?? new Array<undefined>(gpuCount).fill(undefined);
   const { busy, busySlices } = attribute(pods, current);
   const launchedPending = f.desired !== undefined && f.desired === f.migConfig && phase !== 'settled';
   const waiting = f.desired !== undefined && f.desired !== f.migConfig;

@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import {
   configName,
   countsToLayout,
+  labelledLayouts,
   layoutsOfConfig,
   mergeConfigs,
   nodeConfigEntries,
@@ -74,8 +75,8 @@ describe('mig-parted config', () => {
 
   it('reads a config back per GPU, placing instances canonically', () => {
     const entries: MigConfigEntry[] = [
-      { devices: [1], 'mig-enabled': true, 'mig-devices': { '3g.20gb': 1, '2g.10gb': 2 } },
       { devices: 'all', 'mig-enabled': false },
+      { devices: [1], 'mig-enabled': true, 'mig-devices': { '3g.20gb': 1, '2g.10gb': 2 } },
     ];
     const layouts = layoutsOfConfig(entries, A100, 3);
     expect(layouts.map(targetText)).toEqual(['disabled', '2g.10gb+2g.10gb+3g.20gb', 'disabled']);
@@ -89,6 +90,26 @@ describe('mig-parted config', () => {
     ];
     expect(layoutsOfConfig(entries, A100, 1).map(targetText)).toEqual([Array(7).fill('1g.5gb').join('+')]);
     expect(layoutsOfConfig(entries, A100_80, 1).map(targetText)).toEqual([Array(7).fill('1g.10gb').join('+')]);
+  });
+
+  it('lets a later entry win for a GPU that several select, as mig-parted applies them in order', () => {
+    const entries: MigConfigEntry[] = [
+      { devices: 'all', 'mig-enabled': true, 'mig-devices': { '7g.40gb': 1 } },
+      { devices: [1], 'mig-enabled': true, 'mig-devices': { '3g.20gb': 2 } },
+    ];
+    expect(layoutsOfConfig(entries, A100, 2).map(targetText)).toEqual(['7g.40gb', '3g.20gb+3g.20gb']);
+  });
+
+  it('reads the GPU operator standard names the ConfigMap lacks by their standard meaning', () => {
+    const empty = { version: 'v1' as const, 'mig-configs': {} };
+    expect(labelledLayouts(empty, 'all-balanced', A100, 2)?.map(targetText)).toEqual([
+      '2g.10gb+1g.5gb+1g.5gb+3g.20gb',
+      '2g.10gb+1g.5gb+1g.5gb+3g.20gb',
+    ]);
+    expect(labelledLayouts(empty, 'all-disabled', A100, 1)?.map(targetText)).toEqual(['disabled']);
+    expect(labelledLayouts(empty, 'smartmig-000000000000', A100, 1)).toBeUndefined();
+    expect(labelledLayouts(empty, 'my-own-name', A100, 1)).toBeUndefined();
+    expect(labelledLayouts(empty, undefined, A100, 1)).toBeUndefined();
   });
 
   it('gives undefined for GPUs a config does not mention, and for counts that do not fit', () => {
