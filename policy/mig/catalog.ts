@@ -28,7 +28,13 @@ export interface GpuModel {
   readonly profiles: readonly MigProfile[];
 }
 
-type ProfileRow = readonly [compute: number, memorySlices: number, memoryGB: number, maxCount: number, starts: number[]];
+type ProfileRow = readonly [
+  compute: number,
+  memorySlices: number,
+  memoryGB: number,
+  maxCount: number,
+  starts: number[],
+];
 
 function profile(row: ProfileRow, me = false): MigProfile {
   const [computeSlices, memorySlices, memoryGB, maxCount, starts] = row;
