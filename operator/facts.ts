@@ -223,6 +223,30 @@ export function podFacts(pod: V1Pod): PodFacts {
   };
 }
 
+// Informer caches replace an object on every change and never mutate it, so facts can be kept per object.
+const NODE_FACTS = new WeakMap<V1Node, NodeFacts>();
+const POD_FACTS = new WeakMap<V1Pod, PodFacts>();
+
+/** `nodeFacts`, computed once per object. */
+export function cachedNodeFacts(node: V1Node): NodeFacts {
+  let f = NODE_FACTS.get(node);
+  if (!f) {
+    f = nodeFacts(node);
+    NODE_FACTS.set(node, f);
+  }
+  return f;
+}
+
+/** `podFacts`, computed once per object. */
+export function cachedPodFacts(pod: V1Pod): PodFacts {
+  let f = POD_FACTS.get(pod);
+  if (!f) {
+    f = podFacts(pod);
+    POD_FACTS.set(pod, f);
+  }
+  return f;
+}
+
 /** Whether the pod asks for GPUs at all. */
 export const usesGpu = (p: PodFacts): boolean => p.slices.size > 0 || p.wholeGpus > 0;
 

@@ -84,6 +84,18 @@ export function renderMigPartedConfig(config: MigPartedConfig): string {
   return stringify({ version: 'v1', 'mig-configs': sorted }, { lineWidth: 0 });
 }
 
+const COUNTS_KEY = new WeakMap<Layout, string>();
+
+/** `layoutCounts` as a string, for comparing layouts the way mig-parted sees them (kept per layout object). */
+export function countsKey(layout: Layout): string {
+  let key = COUNTS_KEY.get(layout);
+  if (key === undefined) {
+    key = JSON.stringify(layoutCounts(layout));
+    COUNTS_KEY.set(layout, key);
+  }
+  return key;
+}
+
 /** Instances per profile, keys sorted (the `mig-devices` mapping of a layout). */
 export function layoutCounts(layout: Layout): Record<string, number> {
   const counts: Record<string, number> = {};

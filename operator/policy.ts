@@ -4,7 +4,7 @@ import { findGpuModel, type GpuModel } from '../policy/mig/catalog.js';
 import { parseLayout } from '../policy/mig/layout-text.js';
 import type { GpuLayoutEntry, LabelSelector, MigPartition } from './api/types.js';
 import { durationMs, timeMs } from './facts.js';
-import { countsToLayout, layoutCounts, type GpuTarget } from './migparted.js';
+import { countsKey, countsToLayout, type GpuTarget } from './migparted.js';
 
 export type { GpuTarget } from './migparted.js';
 
@@ -226,4 +226,4 @@ export function staticTargets(
 
 /** Equal as mig-parted sees them: MIG mode and instances per profile (a config cannot say where they go). */
 export const targetsEqual = (a: GpuTarget, b: GpuTarget): boolean =>
-  a.migEnabled === b.migEnabled && JSON.stringify(layoutCounts(a.layout)) === JSON.stringify(layoutCounts(b.layout));
+  a === b || (a.migEnabled === b.migEnabled && countsKey(a.layout) === countsKey(b.layout));

@@ -7,7 +7,15 @@ import type { Repartitioner } from '../policy/repartition/controller.js';
 import type { MigPartition } from './api/types.js';
 import type { OperatorConfig } from './config.js';
 import { CONTROLLERS, controllerCache } from './controllers.js';
-import { holdsDevices, isPendingDemand, nodeFacts, podFacts, timeMs, type PodFacts } from './facts.js';
+import {
+  cachedNodeFacts,
+  cachedPodFacts,
+  holdsDevices,
+  isPendingDemand,
+  podFacts,
+  timeMs,
+  type PodFacts,
+} from './facts.js';
 import type { Informer } from './informers.js';
 import {
   CONFIG_KEY,
@@ -202,7 +210,7 @@ export class Reconciler {
     const podsByNode = new Map<string, PodFacts[]>();
     const pending: PodFacts[] = [];
     for (const pod of caches.pods.list()) {
-      const f = podFacts(pod);
+      const f = cachedPodFacts(pod);
       if (holdsDevices(f)) {
         const list = podsByNode.get(f.node as string);
         if (list) list.push(f);
@@ -211,7 +219,7 @@ export class Reconciler {
     }
     const nodes = caches.nodes
       .list()
-      .map(nodeFacts)
+      .map(cachedNodeFacts)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return {
       now,

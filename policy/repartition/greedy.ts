@@ -55,9 +55,16 @@ function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
   return [...a, ...b].sort((x, y) => x - y);
 }
 
-function countProfiles(layout: Layout): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const s of layout.slices) m.set(s.profile, (m.get(s.profile) ?? 0) + 1);
+/** Instances per profile; layouts come from shared tables, so the counts are kept per layout object. */
+const COUNTS = new WeakMap<Layout, ReadonlyMap<string, number>>();
+function countProfiles(layout: Layout): ReadonlyMap<string, number> {
+  let m = COUNTS.get(layout);
+  if (!m) {
+    const counts = new Map<string, number>();
+    for (const s of layout.slices) counts.set(s.profile, (counts.get(s.profile) ?? 0) + 1);
+    COUNTS.set(layout, counts);
+    m = counts;
+  }
   return m;
 }
 
