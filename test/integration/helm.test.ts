@@ -3,7 +3,7 @@
 // pieces that must agree with code elsewhere: the CRD copy, the managed MIG resources, the container args,
 // the metric names of the alerts and the dashboard, and the secondary kube-scheduler's configuration, which
 // the real kube-scheduler binary loads.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ import {
   loadKubeConfig,
   readLocalCluster,
   uniqueName,
+  waitFor,
   type LocalCluster,
 } from '../support/cluster.js';
 
@@ -380,76 +381,204 @@ describe('Helm chart charts/smartmig', () => {
     expect((await helm(['status', release, '--namespace', namespace])).code).not.toBe(0);
   });
 
-  it('installs every object and an established CRD, keeps the certificate on upgrade, and uninstalls', async () => {
+  describe('installed into a namespace', () => {
     // Ignore: while this release exists, annotated pods of other tests are not refused by a webhook without pods.
-    const values = [...testValues(), ...NOWHERE, '--set', 'webhook.failurePolicy=Ignore'];
-    const install = await helm(['install', release, CHART, '--namespace', namespace, ...values], 120_000);
-    expect(install.stderr).toBe('');
-    expect(install.code).toBe(0);
-    const manifest = objects((await helm(['get', 'manifest', release, '--namespace', namespace])).stdout);
-    expect(manifest.length).toBeGreaterThan(20);
-    for (const o of manifest) {
-      const ns = o.metadata.namespace ? ['--namespace', o.metadata.namespace] : [];
-      const got = await kubectl(['get', o.kind, o.metadata.name, ...ns, '-o', 'name'], { allowFailure: true });
-      expect(got.code, `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${got.stderr}`).toBe(0);
-    }
-    const crd = await kubectl([
-      'wait',
-      '--for=condition=Established',
-      'crd/migpartitions.smartmig.io',
-      '--timeout=30s',
-    ]);
-    expect(crd.stdout).toContain('condition met');
-    const deployments = await kubectl(['get', 'deployments', '--namespace', namespace, '-o', 'json']);
-    const replicas = Object.fromEntries(
-      (
-        JSON.parse(deployments.stdout) as { items: { metadata: { name: string }; spec: { replicas: number } }[] }
-      ).items.map((d) => [d.metadata.name.slice(release.length + 1), d.spec.replicas]),
-    );
-    expect(replicas).toEqual({ 'smartmig-operator': 2, 'smartmig-extender': 1, 'smartmig-scheduler': 1 });
+    // A scheduler name of its own: the secondary scheduler started below must not take other tests' pods.
+    const schedulerName = (): string => `${release}-scheduler`;
+    const ns = (): string => `--namespace=${namespace}`;
+    let install: Result;
+    let manifest: K8sObject[] = [];
 
-    // lookup keeps the generated CA: the webhook, the scheduler and the running extender keep trusting each other.
-    const caOf = async () => {
-      const s = await kubectl([
+    beforeAll(async () => {
+      const values = [
+        ...testValues(),
+        ...NOWHERE,
+        '--set',
+        'webhook.failurePolicy=Ignore',
+        '--set',
+        `schedulerName=${schedulerName()}`,
+      ];
+      install = await helm(['install', release, CHART, '--namespace', namespace, ...values], 120_000);
+      manifest = objects((await helm(['get', 'manifest', release, '--namespace', namespace])).stdout);
+    }, 180_000);
+
+    it('creates every object, and the CRD is established', async () => {
+      expect(install.stderr).toBe('');
+      expect(install.code).toBe(0);
+      expect(manifest.length).toBeGreaterThan(20);
+      for (const o of manifest) {
+        const ns = o.metadata.namespace ? ['--namespace', o.metadata.namespace] : [];
+        const got = await kubectl(['get', o.kind, o.metadata.name, ...ns, '-o', 'name'], { allowFailure: true });
+        expect(got.code, `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${got.stderr}`).toBe(0);
+      }
+      const crd = await kubectl([
+        'wait',
+        '--for=condition=Established',
+        'crd/migpartitions.smartmig.io',
+        '--timeout=30s',
+      ]);
+      expect(crd.stdout).toContain('condition met');
+      const deployments = await kubectl(['get', 'deployments', '--namespace', namespace, '-o', 'json']);
+      const replicas = Object.fromEntries(
+        (
+          JSON.parse(deployments.stdout) as { items: { metadata: { name: string }; spec: { replicas: number } }[] }
+        ).items.map((d) => [d.metadata.name.slice(release.length + 1), d.spec.replicas]),
+      );
+      expect(replicas).toEqual({ 'smartmig-operator': 2, 'smartmig-extender': 1, 'smartmig-scheduler': 1 });
+    });
+
+    it('grants each ServiceAccount what its component does', async () => {
+      const cm = ns();
+      const needs: Record<string, string[][]> = {
+        operator: [
+          ['watch', 'migpartitions.smartmig.io'],
+          ['update', 'migpartitions.smartmig.io', '--subresource=status'],
+          ['patch', 'nodes'],
+          ['list', 'pods', '--all-namespaces'],
+          ['create', 'events', cm],
+          ['update', 'leases.coordination.k8s.io/smartmig-operator', cm],
+          ['update', 'configmaps/smartmig-mig-parted-config', cm],
+        ],
+        extender: [
+          ['watch', 'nodes'],
+          ['watch', 'pods', '--all-namespaces'],
+          ['create', 'pods', '--subresource=binding', '--all-namespaces'],
+        ],
+        scheduler: [
+          ['watch', 'pods', '--all-namespaces'],
+          ['create', 'pods', '--subresource=binding', '--all-namespaces'],
+          ['list', 'csinodes.storage.k8s.io'],
+          ['update', `leases.coordination.k8s.io/${release}-smartmig-scheduler`, cm],
+          ['get', 'configmaps/extension-apiserver-authentication', '--namespace=kube-system'],
+        ],
+      };
+      const denied: string[] = [];
+      for (const [component, checks] of Object.entries(needs)) {
+        const as = `--as=system:serviceaccount:${namespace}:${release}-smartmig-${component}`;
+        for (const check of checks) {
+          const r = await kubectl(['auth', 'can-i', ...check, as], { allowFailure: true });
+          if (r.stdout.trim() !== 'yes') denied.push(`${component}: ${check.join(' ')}`);
+        }
+      }
+      expect(denied, 'what a component needs and its RBAC does not grant').toEqual([]);
+    });
+
+    it("runs the real kube-scheduler as the chart's ServiceAccount, with the installed configuration", async () => {
+      const cm = ns();
+      // The real kube-scheduler, as the chart's ServiceAccount and with the installed configuration, takes its Lease.
+      const token = (
+        await kubectl(['create', 'token', `${release}-smartmig-scheduler`, cm, '--duration=10m'])
+      ).stdout.trim();
+      const server = kc.getCurrentCluster();
+      const saKubeconfig = join(work, 'scheduler-sa.kubeconfig');
+      writeFileSync(
+        saKubeconfig,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'c', cluster: { server: server?.server, 'certificate-authority-data': server?.caData } }],
+          users: [{ name: 'sa', user: { token } }],
+          contexts: [{ name: 'c', context: { cluster: 'c', user: 'sa' } }],
+          'current-context': 'c',
+        }),
+      );
+      const installed = parse(
+        (
+          await kubectl([
+            'get',
+            'configmap',
+            `${release}-smartmig-scheduler`,
+            cm,
+            '-o',
+            'jsonpath={.data.config\\.yaml}',
+          ])
+        ).stdout,
+      ) as { extenders: { tlsConfig: { caFile: string } }[]; profiles: { schedulerName: string }[] };
+      expect(installed.profiles[0]?.schedulerName).toBe(schedulerName());
+      const ca = await kubectl([
         'get',
         'secret',
         `${release}-smartmig-extender-tls`,
-        '--namespace',
-        namespace,
+        cm,
         '-o',
         'jsonpath={.data.ca\\.crt}',
       ]);
-      const w = await kubectl([
-        'get',
-        'mutatingwebhookconfiguration',
-        `${release}-smartmig-extender`,
-        '-o',
-        'jsonpath={.webhooks[0].clientConfig.caBundle}',
-      ]);
-      expect(w.stdout).toBe(s.stdout);
-      return s.stdout;
-    };
-    const before = await caOf();
-    const upgrade = await helm(
-      ['upgrade', release, CHART, '--namespace', namespace, '--reuse-values', '--set', 'extender.logLevel=debug'],
-      120_000,
-    );
-    expect(upgrade.code, upgrade.stderr).toBe(0);
-    expect(await caOf()).toBe(before);
+      const caFile = join(work, 'installed-ca.crt');
+      writeFileSync(caFile, Buffer.from(ca.stdout, 'base64'));
+      for (const e of installed.extenders) e.tlsConfig.caFile = caFile;
+      const configFile = join(work, 'installed-scheduler.yaml');
+      writeFileSync(configFile, JSON.stringify({ ...installed, clientConnection: { kubeconfig: saKubeconfig } }));
+      const scheduler = spawn(cluster.bin.kubeScheduler, ['--config', configFile, '--secure-port', '0', '--v', '1'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let schedulerLog = '';
+      scheduler.stderr.on('data', (chunk: Buffer) => (schedulerLog = (schedulerLog + chunk.toString()).slice(-4000)));
+      try {
+        const holder = await waitFor(
+          async () => {
+            const lease = await kubectl(
+              ['get', 'lease', `${release}-smartmig-scheduler`, cm, '-o', 'jsonpath={.spec.holderIdentity}'],
+              { allowFailure: true },
+            );
+            return lease.stdout.trim() || undefined;
+          },
+          { description: 'the secondary scheduler to take its Lease', timeoutMs: 45_000, intervalMs: 500 },
+        ).catch((err: unknown) => {
+          throw new Error(`${(err as Error).message}\nkube-scheduler log:\n${schedulerLog}`);
+        });
+        expect(holder).not.toBe('');
+        expect(schedulerLog).not.toMatch(/forbidden/i);
+      } finally {
+        scheduler.kill('SIGTERM');
+      }
+    }, 90_000);
 
-    const uninstall = await helm(
-      ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s'],
-      120_000,
-    );
-    expect(uninstall.code, uninstall.stderr).toBe(0);
-    for (const o of manifest.filter((m) => !m.metadata.namespace || m.kind.endsWith('Binding'))) {
-      const ns = o.metadata.namespace ? ['--namespace', o.metadata.namespace] : [];
-      const got = await kubectl(['get', o.kind, o.metadata.name, ...ns, '--ignore-not-found', '-o', 'name']);
-      expect(got.stdout, `${o.kind} ${o.metadata.name} is gone`).toBe('');
-    }
-    // Helm never deletes CRDs of crds/ (MigPartitions would go with them).
-    expect((await kubectl(['get', 'crd', 'migpartitions.smartmig.io', '-o', 'name'])).stdout.trim()).toBe(
-      'customresourcedefinition.apiextensions.k8s.io/migpartitions.smartmig.io',
-    );
-  }, 300_000);
+    it('keeps the generated certificate on upgrade', async () => {
+      // lookup keeps the generated CA: the webhook, the scheduler and the running extender keep trusting each other.
+      const caOf = async () => {
+        const s = await kubectl([
+          'get',
+          'secret',
+          `${release}-smartmig-extender-tls`,
+          '--namespace',
+          namespace,
+          '-o',
+          'jsonpath={.data.ca\\.crt}',
+        ]);
+        const w = await kubectl([
+          'get',
+          'mutatingwebhookconfiguration',
+          `${release}-smartmig-extender`,
+          '-o',
+          'jsonpath={.webhooks[0].clientConfig.caBundle}',
+        ]);
+        expect(w.stdout).toBe(s.stdout);
+        return s.stdout;
+      };
+      const before = await caOf();
+      const upgrade = await helm(
+        ['upgrade', release, CHART, '--namespace', namespace, '--reuse-values', '--set', 'extender.logLevel=debug'],
+        120_000,
+      );
+      expect(upgrade.code, upgrade.stderr).toBe(0);
+      expect(await caOf()).toBe(before);
+    }, 180_000);
+
+    it('uninstalls everything but the CRD', async () => {
+      const uninstall = await helm(
+        ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s'],
+        120_000,
+      );
+      expect(uninstall.code, uninstall.stderr).toBe(0);
+      for (const o of manifest.filter((m) => !m.metadata.namespace || m.kind.endsWith('Binding'))) {
+        const ns = o.metadata.namespace ? ['--namespace', o.metadata.namespace] : [];
+        const got = await kubectl(['get', o.kind, o.metadata.name, ...ns, '--ignore-not-found', '-o', 'name']);
+        expect(got.stdout, `${o.kind} ${o.metadata.name} is gone`).toBe('');
+      }
+      // Helm never deletes CRDs of crds/ (MigPartitions would go with them).
+      expect((await kubectl(['get', 'crd', 'migpartitions.smartmig.io', '-o', 'name'])).stdout.trim()).toBe(
+        'customresourcedefinition.apiextensions.k8s.io/migpartitions.smartmig.io',
+      );
+    }, 180_000);
+  });
 });
