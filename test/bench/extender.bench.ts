@@ -32,6 +32,8 @@ interface Figures {
   pair: { p50: number; p99: number };
   errors: number;
   bodyBytes: number;
+  /** Mean time inside the extender (its own histogram), ms: the rest is HTTP and the load generator. */
+  serverMean?: Record<string, number>;
 }
 
 // ---- server (child process) ----
@@ -63,6 +65,8 @@ async function serve(): Promise<void> {
     buildMs: Math.round(performance.now() - started),
   };
   process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
+  // Exit normally on SIGTERM, so `node --cpu-prof` writes its profile.
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
 // ---- load generator ----
@@ -137,7 +141,9 @@ async function load(
 
 function startServer(): Promise<{ child: ChildProcess; address: string; info: Record<string, unknown> }> {
   const self = fileURLToPath(import.meta.url);
-  const node = [process.execPath, '--import', 'tsx', '--expose-gc', self, '--serve'];
+  // Extra V8 flags for the server, e.g. SMARTMIG_BENCH_NODE_FLAGS=--max-old-space-size=256.
+  const flags = (process.env['SMARTMIG_BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+  const node = [process.execPath, ...flags, '--import', 'tsx', '--expose-gc', self, '--serve'];
   // Pin the server to one core when taskset exists (Linux); the load generator keeps the others.
   const child = spawn('taskset', ['-c', '0', ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -154,6 +160,29 @@ function startServer(): Promise<{ child: ChildProcess; address: string; info: Re
     });
   });
 }
+
+/** Mean server-side handling time per verb (ms) from the extender's own histogram, since the last call. */
+async function serverMeans(address: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${address}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const verb of ['filter', 'prioritize']) {
+    const sum = new RegExp(
+      `^smartmig_extender_request_duration_seconds_sum\\{verb="${verb}",code="200"\\} (\\S+)`,
+      'm',
+    ).exec(text);
+    const count = new RegExp(
+      `^smartmig_extender_request_duration_seconds_count\\{verb="${verb}",code="200"\\} (\\S+)`,
+      'm',
+    ).exec(text);
+    const s = Number(sum?.[1] ?? 0);
+    const c = Number(count?.[1] ?? 0);
+    const prev = lastServer[verb] ?? { s: 0, c: 0 };
+    out[verb] = c > prev.c ? round(((s - prev.s) / (c - prev.c)) * 1000) : NaN;
+    lastServer[verb] = { s, c };
+  }
+  return out;
+}
+const lastServer: Record<string, { s: number; c: number }> = {};
 
 async function residentMB(address: string): Promise<number> {
   const text = await (await fetch(`${address}/metrics`)).text();
@@ -206,12 +235,20 @@ export async function run(
     const figures: Figures[] = [];
     // Warm the JIT before measuring.
     await load(address, 'warm-up', bodies.cache500, 4, quick ? 1 : 3);
-    figures.push(await load(address, 'cache-500', bodies.cache500, 1, seconds));
-    figures.push(await load(address, 'cache-500', bodies.cache500, 8, seconds));
-    figures.push(await load(address, 'cache-5000', bodies.cache5000, 1, seconds));
-    figures.push(await load(address, 'cache-5000', bodies.cache5000, 4, seconds));
-    figures.push(await load(address, 'nodes-1000', bodies.nodes1000, 1, seconds));
-    figures.push(await load(address, 'nodes-1000', bodies.nodes1000, 2, seconds));
+    await serverMeans(address);
+    const plan: [string, [string, string][], number][] = [
+      ['cache-500', bodies.cache500, 1],
+      ['cache-500', bodies.cache500, 8],
+      ['cache-5000', bodies.cache5000, 1],
+      ['cache-5000', bodies.cache5000, 4],
+      ['nodes-1000', bodies.nodes1000, 1],
+      ['nodes-1000', bodies.nodes1000, 2],
+    ];
+    for (const [scenario, b, connections] of plan) {
+      const f = await load(address, scenario, b, connections, seconds);
+      figures.push({ ...f, serverMean: await serverMeans(address) });
+      if (scenario === 'cache-5000' && connections > 1) memory['afterCacheMB'] = await residentMB(address);
+    }
     memory['peakMB'] = await residentMB(address);
     return { figures, memory };
   } finally {
@@ -229,10 +266,14 @@ function print(r: Awaited<ReturnType<typeof run>>): void {
     'filter p50/p99 ms': `${f.filter.p50} / ${f.filter.p99}`,
     'prioritize p50/p99 ms': `${f.prioritize.p50} / ${f.prioritize.p99}`,
     'pair p99 ms': f.pair.p99,
+    'server mean ms': `${f.serverMean?.['filter']} / ${f.serverMean?.['prioritize']}`,
     errors: f.errors,
   }));
   console.table(rows);
-  console.log(`resident memory: ${r.memory['idleMB']} MB loaded, ${r.memory['peakMB']} MB after the runs`);
+  const m = r.memory;
+  console.log(
+    `resident memory: ${m['idleMB']} MB loaded, ${m['afterCacheMB']} MB after the nodeCacheCapable runs, ${m['peakMB']} MB after the full Node lists`,
+  );
   console.log(`JSON ${JSON.stringify(r)}`);
 }
 

@@ -5,7 +5,7 @@ import { buildExtender } from '../../../extender/app.js';
 import type { Binder } from '../../../extender/binder.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import type { ExtenderConfig } from '../../../extender/config.js';
-import { jsonDepth } from '../../../extender/json-body.js';
+import { jsonDepth, scanJson } from '../../../extender/json-body.js';
 import type { ExtenderFilterResult, HostPriority, Node, Pod } from '../../../extender/schemas.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
 import { minutes, node, pod } from './builders.js';
@@ -334,4 +334,24 @@ describe('jsonDepth', () => {
   ])('%s → %d', (text, depth) => expect(jsonDepth(text)).toBe(depth));
 
   it('stops counting once over the limit', () => expect(jsonDepth('['.repeat(1000), 10)).toBe(11));
+});
+
+describe('scanJson', () => {
+  const spans = (text: string) => scanJson(text).items?.map(([a, b]) => text.slice(a, b));
+  it('finds each element of Nodes.items in the text', () => {
+    const text =
+      '{"Pod":{"items":[{"x":1}]},"Nodes":{"metadata":{},"items":[ {"a":[1]} ,{"b":"}]"}]},"NodeNames":null}';
+    expect(spans(text)).toEqual(['{"a":[1]}', '{"b":"}]"}']);
+  });
+  it('gives up on duplicate keys, whose last value JSON.parse keeps', () => {
+    expect(scanJson('{"Nodes":{"items":[{}]},"Nodes":{"items":[{},{}]}}').items).toBeUndefined();
+  });
+  it('has no items when there is no Nodes list', () => expect(spans('{"NodeNames":["a"]}')).toBeUndefined());
+  it.each([
+    ['{"__proto__":{}}', true],
+    ['{"a":{"constructor":{"prototype":{}}}}', true],
+    ['{"\\u005f_proto__":1}', true],
+    ['{"a":"__proto__"}', false],
+    ['{"labels":{"x":"constructor"}}', false],
+  ])('%s suspicious: %s', (text, suspicious) => expect(scanJson(text).suspicious).toBe(suspicious));
 });
