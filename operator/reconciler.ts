@@ -93,6 +93,7 @@ export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private again = false;
   private roundsRun = 0;
+  private writesDone = 0;
   private readonly finished = new Set<string>();
   private parsed: { key: string; value: Snapshot['config'] } | undefined;
 
@@ -114,6 +115,11 @@ export class Reconciler {
 
   get rounds(): number {
     return this.roundsRun;
+  }
+
+  /** Writes to the apiserver so far (node patches, status updates, events, ConfigMap writes). */
+  get writes(): number {
+    return this.writesDone;
   }
 
   /** Feeds informer events in: records expectations met, counts finished pods, and asks for a round. */
@@ -267,6 +273,7 @@ export class Reconciler {
     m.observe({ phase: 'decide' }, ms.decide / 1000);
     m.observe({ phase: 'commit' }, ms.commit / 1000);
     this.roundsRun++;
+    this.writesDone += result.nodePatches + result.statusUpdates + result.events + (result.configWritten ? 1 : 0);
     const summary = { ...result, ms, wakeAt: plan.wakeAt };
     const level = result.nodePatches + result.statusUpdates + result.events > 0 ? 'info' : 'debug';
     this.deps.log[level]({ round: this.roundsRun, ...result, ms: roundMs(ms) }, 'round');
@@ -314,7 +321,7 @@ export class Reconciler {
     const partitions = new Map(snap.partitions.map((p) => [p.metadata?.name ?? '', p]));
     await inBatches(plan.statuses, async ({ name: mp, status }) => {
       const prev = partitions.get(mp)?.status;
-      if (JSON.stringify(prev ?? {}) === JSON.stringify(status)) return;
+      if (canonicalJson(prev ?? {}) === canonicalJson(status)) return;
       try {
         this.expectations.expect(`mp/${mp}`, await patchStatus(clients, mp, status, prev));
         statusUpdates++;
@@ -361,6 +368,17 @@ export class Reconciler {
     m.pendingDemand.reset();
     for (const [profile, n] of obs.pending) m.pendingDemand.set({ profile }, n);
   }
+}
+
+/** JSON with object keys sorted: the apiserver returns custom resources with sorted keys. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : x,
+  );
 }
 
 function roundMs(ms: RoundSummary['ms']): Record<string, number> {

@@ -170,6 +170,15 @@ describe('operator against the real apiserver', () => {
     );
   });
 
+  it('settles: a converged cluster gets no writes, round after round', async () => {
+    await waitReady(admin, staticName, 'Converged');
+    await new Promise((r) => setTimeout(r, 500));
+    const [writes, rounds] = [operator.reconciler.writes, operator.reconciler.rounds];
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(operator.reconciler.rounds).toBeGreaterThan(rounds);
+    expect(operator.reconciler.writes).toBe(writes);
+  });
+
   it('rejects malformed MigPartitions at the apiserver with a reason', async () => {
     const bad = (spec: unknown) =>
       kubectl(['apply', '-f', '-'], {
