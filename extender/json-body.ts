@@ -67,21 +67,55 @@ function keyText(text: string, open: number, close: number): string {
 
 const SUSPICIOUS_LENGTH = 32;
 
-/** Path state for finding `Nodes.items`: the key most recently read at depths 1 and 2. */
-class ItemsTracker {
-  key1 = '';
-  key2 = '';
-  seenNodes = 0;
-  seenItems = 0;
-  spans: [number, number][] = [];
-  start = -1;
+/** Keys at depths 1 and 2 (to find `Nodes.items`), prototype-poisoning keys, and item spans. */
+class Tracker {
+  suspicious = false;
+  private key1 = '';
+  private key2 = '';
+  private seenNodes = 0;
+  private seenItems = 0;
+  private readonly spans: [number, number][] = [];
+  private start = -1;
 
-  /** True while the parser is directly inside the top-level Nodes.items array. */
-  inItems(depth: number): boolean {
+  /** Whether the string at [open, close] needs reading as a key: only short keys can matter. */
+  wants(text: string, open: number, close: number, depth: number): boolean {
+    const len = close - open - 1;
+    if (len > SUSPICIOUS_LENGTH) return false;
+    // Depths 1 and 2 hold Nodes and items; elsewhere only 9 or 11 characters (or escapes) can spell
+    // __proto__ or constructor.
+    if (depth > 2 && len !== 9 && len !== 11 && !hasEscape(text, open, close)) return false;
+    return nextSignificant(text, close) === COLON;
+  }
+
+  key(key: string, depth: number): void {
+    if (key === '__proto__' || key === 'constructor') this.suspicious = true;
+    if (depth === 1) {
+      this.key1 = key;
+      this.key2 = '';
+      if (key === 'Nodes') this.seenNodes++;
+    } else if (depth === 2) {
+      this.key2 = key;
+      if (this.key1 === 'Nodes' && key === 'items') this.seenItems++;
+    }
+  }
+
+  /** Directly inside the top-level Nodes.items array. */
+  private inItems(depth: number): boolean {
     return depth === 3 && this.key1 === 'Nodes' && this.key2 === 'items';
   }
 
-  result(): readonly (readonly [number, number])[] | undefined {
+  open(at: number, depthBefore: number): void {
+    if (this.inItems(depthBefore)) this.start = at;
+  }
+
+  close(at: number, depthAfter: number): void {
+    if (this.start >= 0 && this.inItems(depthAfter)) {
+      this.spans.push([this.start, at + 1]);
+      this.start = -1;
+    }
+  }
+
+  items(): readonly (readonly [number, number])[] | undefined {
     // Duplicate keys would make the spans disagree with what JSON.parse keeps (the last one).
     return this.seenNodes === 1 && this.seenItems === 1 ? this.spans : undefined;
   }
@@ -90,48 +124,21 @@ class ItemsTracker {
 export function scanJson(text: string, maxDepth = Infinity): JsonScan {
   let depth = 0;
   let max = 0;
-  let suspicious = false;
-  const t = new ItemsTracker();
+  const t = new Tracker();
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       const end = stringEnd(text, i);
-      const len = end - i - 1;
-      // Only keys matter, and only short ones can be __proto__, constructor, Nodes or items.
-      // Read only the keys that can matter: those at depths 1 and 2, and any that could spell
-      // __proto__ or constructor (9 or 11 characters, or escaped).
-      if (
-        len <= SUSPICIOUS_LENGTH &&
-        (depth <= 2 || len === 9 || len === 11 || hasEscape(text, i, end)) &&
-        nextSignificant(text, end) === COLON
-      ) {
-        const key = keyText(text, i, end);
-        if (key === '__proto__' || key === 'constructor') suspicious = true;
-        if (depth === 1) {
-          t.key1 = key;
-          t.key2 = '';
-          if (key === 'Nodes') t.seenNodes++;
-        } else if (depth === 2) {
-          t.key2 = key;
-          if (t.key1 === 'Nodes' && key === 'items') t.seenItems++;
-        }
-      }
+      if (t.wants(text, i, end, depth)) t.key(keyText(text, i, end), depth);
       i = end;
     } else if (c === OPEN_OBJ || c === OPEN_ARR) {
-      if (t.inItems(depth)) t.start = i;
-      if (++depth > max) {
-        max = depth;
-        if (max > maxDepth) return { depth: max, suspicious };
-      }
+      t.open(i, depth);
+      if (++depth > max && (max = depth) > maxDepth) return { depth: max, suspicious: t.suspicious };
     } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-      depth--;
-      if (t.inItems(depth) && t.start >= 0) {
-        t.spans.push([t.start, i + 1]);
-        t.start = -1;
-      }
+      t.close(i, --depth);
     }
   }
-  return { depth: max, suspicious, items: t.result() };
+  return { depth: max, suspicious: t.suspicious, items: t.items() };
 }
 
 /** The deepest nesting of objects and arrays in JSON text (brackets inside strings do not count). */
