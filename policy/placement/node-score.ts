@@ -302,7 +302,18 @@ interface Option {
   readonly key: readonly number[];
 }
 
-type KeyInputs = Omit<Option, 'key' | 'node' | 'verdict'> & { readonly misalignment: number };
+/** The numbers a heuristic's keys are made of, for one node. */
+interface Measure {
+  finish?: number;
+  tardiness: number;
+  marginalEnergy: number;
+  rank: number;
+  cost: number;
+  misalignment: number;
+}
+
+/** Number of keys per node; heuristics with fewer pad with zeros. */
+const KEY_WIDTH = 4;
 
 /**
  * Preference keys of each heuristic, most important first, all smaller-is-better; node names only break
@@ -310,15 +321,47 @@ type KeyInputs = Omit<Option, 'key' | 'node' | 'verdict'> & { readonly misalignm
  * slice, then most packed), then marginal energy, then how far the pod's finish is from the node's other
  * pods' finish (aligned finishes free whole GPUs for repartitioning). Marginal-ET: its cost first.
  * Random: none, so every fitting node ties and kube-scheduler picks among equal scores.
+ * Each writes its keys into `out` at `at` (a flat array of KEY_WIDTH numbers per node).
  */
-const KEYS: Record<PlacementName, (o: KeyInputs) => number[]> = {
-  cedf: (o) => [o.tardiness, -o.rank, o.marginalEnergy, o.misalignment],
-  'edf-most-packed': (o) => [o.tardiness, -o.rank, o.marginalEnergy, o.misalignment],
-  'marginal-et': (o) => [o.cost, -o.rank, o.misalignment],
-  random: () => [],
+const KEYS: Record<PlacementName, (m: Measure, out: Float64Array | number[], at: number) => void> = {
+  cedf: (m, out, at) => {
+    out[at] = m.tardiness;
+    out[at + 1] = -m.rank;
+    out[at + 2] = m.marginalEnergy;
+    out[at + 3] = m.misalignment;
+  },
+  'edf-most-packed': (m, out, at) => KEYS.cedf(m, out, at),
+  'marginal-et': (m, out, at) => {
+    out[at] = m.cost;
+    out[at + 1] = -m.rank;
+    out[at + 2] = m.misalignment;
+    out[at + 3] = 0;
+  },
+  random: (_m, out, at) => {
+    for (let k = 0; k < KEY_WIDTH; k++) out[at + k] = 0;
+  },
 };
 
 const NO_KEY: readonly number[] = [];
+
+/** The node's numbers for this pod, written into `m` (a fitting node of a known model). */
+function measure(c: Compiled, node: NodeMigState, model: GpuModel, p: Prepared, m: Measure): void {
+  const { compute, duration, finish, tardiness } = onModel(p, model);
+  // Which GPU the device plugin picks is unknown; price the pod on a GPU as busy as the node's average.
+  const perGpu = c.perGpu;
+  const lift = Math.min(model.computeSlices, perGpu + compute) - perGpu;
+  m.finish = finish;
+  m.tardiness = tardiness;
+  m.marginalEnergy = (p.opts.watts(model, perGpu + lift) - p.opts.watts(model, perGpu)) * (duration ?? 1);
+  m.misalignment = finish === undefined || node.busyUntil === undefined ? Infinity : Math.abs(node.busyUntil - finish);
+  const a = p.opts.etWeight;
+  m.cost = (a * m.marginalEnergy + tardiness) / (a + 1);
+  let rank = c.ranks.get(p.opts.heuristic);
+  if (rank === undefined) c.ranks.set(p.opts.heuristic, (rank = p.rank(c.facts)));
+  m.rank = rank;
+}
+
+const blankMeasure = (): Measure => ({ tardiness: 0, marginalEnergy: 0, rank: 0, cost: 0, misalignment: 0 });
 
 function evaluate(node: NodeMigState, p: Prepared): Option {
   const c = compiled(node);
@@ -327,19 +370,20 @@ function evaluate(node: NodeMigState, p: Prepared): Option {
   if (!verdict.fits || !model) {
     return { node, verdict, tardiness: 0, marginalEnergy: 0, rank: 0, cost: Infinity, key: NO_KEY };
   }
-  const { compute, duration, finish, tardiness } = onModel(p, model);
-  // Which GPU the device plugin picks is unknown; price the pod on a GPU as busy as the node's average.
-  const perGpu = c.perGpu;
-  const lift = Math.min(model.computeSlices, perGpu + compute) - perGpu;
-  const marginalEnergy = (p.opts.watts(model, perGpu + lift) - p.opts.watts(model, perGpu)) * (duration ?? 1);
-  const misalignment =
-    finish === undefined || node.busyUntil === undefined ? Infinity : Math.abs(node.busyUntil - finish);
-  const a = p.opts.etWeight;
-  const cost = (a * marginalEnergy + tardiness) / (a + 1);
-  let rank = c.ranks.get(p.opts.heuristic);
-  if (rank === undefined) c.ranks.set(p.opts.heuristic, (rank = p.rank(c.facts)));
-  const key = KEYS[p.opts.heuristic]({ tardiness, rank, marginalEnergy, cost, misalignment, finish });
-  return { node, verdict, finish, tardiness, marginalEnergy, rank, cost, key };
+  const m = blankMeasure();
+  measure(c, node, model, p, m);
+  const key: number[] = [];
+  KEYS[p.opts.heuristic](m, key, 0);
+  return {
+    node,
+    verdict,
+    finish: m.finish,
+    tardiness: m.tardiness,
+    marginalEnergy: m.marginalEnergy,
+    rank: m.rank,
+    cost: m.cost,
+    key,
+  };
 }
 
 function compareKeys(x: readonly number[], y: readonly number[]): number {
@@ -385,30 +429,56 @@ export function rankNodes(demand: PodDemand, nodes: readonly NodeMigState[], opt
   return out;
 }
 
+/** Compares rows i and j of a flat key array. */
+function compareRows(keys: Float64Array, i: number, j: number): number {
+  const a0 = i * KEY_WIDTH;
+  const b0 = j * KEY_WIDTH;
+  for (let k = 0; k < KEY_WIDTH; k++) {
+    const a = keys[a0 + k] as number;
+    const b = keys[b0 + k] as number;
+    if (a < b) return -1;
+    if (a > b) return 1;
+  }
+  return 0;
+}
+
 /**
  * The scores of rankNodes, in input order, without sorting: one pass keeps the best MAX_SCORE + 1
- * distinct keys, which is all a score depends on. For the extender's prioritize verb on thousands of nodes.
+ * distinct keys, which is all a score depends on. Keys live in one flat array, so scoring thousands of
+ * nodes allocates nothing per node. For the extender's prioritize verb.
  */
 export function scoreNodes(demand: PodDemand, nodes: readonly NodeMigState[], opts: ScoreOptions): number[] {
   const p = prepare(demand, opts);
-  const keys: (readonly number[] | undefined)[] = nodes.map((n) => {
-    const o = evaluate(n, p);
-    return o.verdict.fits ? o.key : undefined;
-  });
-  const top: (readonly number[])[] = [];
-  for (const key of keys) {
-    if (!key) continue;
-    let i = top.length;
-    while (i > 0 && compareKeys(key, top[i - 1] as readonly number[]) < 0) i--;
-    if (i > MAX_SCORE || (i > 0 && compareKeys(key, top[i - 1] as readonly number[]) === 0)) continue;
-    top.splice(i, 0, key);
+  const n = nodes.length;
+  const keys = new Float64Array(n * KEY_WIDTH);
+  const fits = new Uint8Array(n);
+  const m = blankMeasure();
+  const write = KEYS[opts.heuristic];
+  /** Rows of the best distinct keys so far, best first. */
+  const top: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i] as NodeMigState;
+    const c = compiled(node);
+    if (!c.model || !check(c, p.ids).fits) continue;
+    fits[i] = 1;
+    measure(c, node, c.model, p, m);
+    write(m, keys, i * KEY_WIDTH);
+    let t = top.length;
+    while (t > 0 && compareRows(keys, i, top[t - 1] as number) < 0) t--;
+    if (t > MAX_SCORE || (t > 0 && compareRows(keys, i, top[t - 1] as number) === 0)) continue;
+    top.splice(t, 0, i);
     if (top.length > MAX_SCORE + 1) top.pop();
   }
-  return keys.map((key) => {
-    if (!key) return 0;
-    const tier = top.findIndex((k) => compareKeys(k, key) === 0);
-    return tier < 0 ? 0 : MAX_SCORE - tier;
-  });
+  const scores = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    if (!fits[i]) continue;
+    for (let t = 0; t < top.length; t++) {
+      const cmp = compareRows(keys, i, top[t] as number);
+      if (cmp === 0) scores[i] = MAX_SCORE - t;
+      if (cmp <= 0) break;
+    }
+  }
+  return scores;
 }
 
 /** Compute slices of a profile name on any catalogued GPU model (names are consistent across models). */
