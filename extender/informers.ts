@@ -32,8 +32,12 @@ interface ReflectorSpec<T> {
 }
 
 const PAGE = 500;
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
+
+export interface Backoff {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+export const DEFAULT_BACKOFF: Backoff = { minMs: 500, maxMs: 30_000 };
 /** The API server closes a watch after this; a fresh one then resumes from the last resourceVersion. */
 const WATCH_TIMEOUT_S = 300;
 
@@ -50,6 +54,7 @@ class ListWatch<T> implements Reflector {
     private readonly kc: KubeConfig,
     private readonly log: FastifyBaseLogger,
     private readonly metrics: ExtenderMetrics,
+    private readonly backoff: Backoff,
   ) {}
 
   get resource(): string {
@@ -135,7 +140,7 @@ class ListWatch<T> implements Reflector {
     if (this.stopped) return;
     this.failures++;
     this.metrics.informerRestarts.inc({ resource: this.spec.resource });
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this.failures - 1, 10));
+    const delay = Math.min(this.backoff.maxMs, this.backoff.minMs * 2 ** Math.min(this.failures - 1, 10));
     const message = err instanceof Error ? err.message : String(err);
     this.log.warn({ resource: this.spec.resource, err: message, retryInMs: delay }, 'list/watch failed');
     this.timer = setTimeout(again, delay * (0.8 + 0.4 * Math.random()));
@@ -162,8 +167,10 @@ export function startInformers(opts: {
   clock: () => number;
   log: FastifyBaseLogger;
   metrics: ExtenderMetrics;
+  backoff?: Backoff;
 }): Informers {
   const { kc, core, cache, clock, log, metrics } = opts;
+  const backoff = opts.backoff ?? DEFAULT_BACKOFF;
   // Typed list results carry Date timestamps where the schema types say string; kube.ts reads both.
   const nodes = new ListWatch<Node>(
     {
@@ -180,6 +187,7 @@ export function startInformers(opts: {
     kc,
     log,
     metrics,
+    backoff,
   );
   const pods = new ListWatch<Pod>(
     {
@@ -199,6 +207,7 @@ export function startInformers(opts: {
     kc,
     log,
     metrics,
+    backoff,
   );
   nodes.start();
   pods.start();

@@ -9,15 +9,10 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  RbacAuthorizationV1Api,
-  type KubeConfig,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExtender, type RunningExtender } from '../../extender/main.js';
+import { grantExtenderRbac } from './extender-cluster.js';
 import type { PlacementRecord } from '../../extender/kube.js';
 import {
   SMARTMIG_SCHEDULER,
@@ -38,40 +33,12 @@ const MIG_1G = 'nvidia.com/mig-1g.5gb';
 const MIG_4G = 'nvidia.com/mig-4g.20gb';
 const A100 = { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB', 'nvidia.com/gpu.count': '1' };
 
-/** The least privilege the extender needs (docs/extender.md); the test grants it to its identity. */
-const EXTENDER_RULES = [
-  { apiGroups: [''], resources: ['nodes', 'pods'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [''], resources: ['pods/binding'], verbs: ['create'] },
-];
-
 const admin: KubeConfig = loadKubeConfig('admin');
 const core = admin.makeApiClient(CoreV1Api);
 const run = uniqueName('ext');
 let namespace = '';
 const nodes: string[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
-
-async function grantExtenderRbac(): Promise<void> {
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  const name = 'smartmig-extender-integration-test';
-  const create = async (call: () => Promise<unknown>) => {
-    try {
-      await call();
-    } catch (err) {
-      if (statusCode(err) !== 409) throw err;
-    }
-  };
-  await create(() => rbac.createClusterRole({ body: { metadata: { name }, rules: EXTENDER_RULES } }));
-  await create(() =>
-    rbac.createClusterRoleBinding({
-      body: {
-        metadata: { name },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'smartmig-extender' }],
-      },
-    }),
-  );
-}
 
 async function createNode(
   suffix: string,
@@ -179,7 +146,7 @@ async function startSharedExtender(): Promise<RunningExtender> {
 let shared: RunningExtender;
 
 beforeAll(async () => {
-  await grantExtenderRbac();
+  await grantExtenderRbac(admin);
   namespace = await createTestNamespace(admin, 'extender');
   await createNode('packed', { [MIG_1G]: 7 });
   await createNode('idle', { [MIG_1G]: 7 });

@@ -1,0 +1,156 @@
+// The extender's list/watch loops against the real API server through a TCP relay: when every
+// connection drops and new ones are refused for a while, they back off, come back, and catch up with
+// what changed meanwhile; pods that finish leave the cache through the watch's field selector.
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterCache } from '../../extender/cache.js';
+import { startInformers, type Informers } from '../../extender/informers.js';
+import { createMetrics } from '../../extender/metrics.js';
+import { ProfileBook } from '../../policy/workload/job.js';
+import { grantExtenderRbac } from './extender-cluster.js';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  fakeNode,
+  ignoreNotFound,
+  kubeconfigPath,
+  loadKubeConfig,
+  uniqueName,
+  waitFor,
+} from '../support/cluster.js';
+
+/** A TCP forwarder to the API server that can drop every connection and refuse new ones. */
+class Cuttable {
+  private server: Server | undefined;
+  private readonly open = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: URL) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((inbound) => {
+      const outbound = connect(Number(this.target.port), this.target.hostname);
+      for (const s of [inbound, outbound]) {
+        this.open.add(s);
+        s.on('close', () => this.open.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async cut(): Promise<void> {
+    for (const s of this.open) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}
+
+const admin = loadKubeConfig('admin');
+const core = admin.makeApiClient(CoreV1Api);
+const run = uniqueName('inf');
+const MIG = 'nvidia.com/mig-1g.5gb';
+let relay: Cuttable;
+let namespace = '';
+let informers: Informers | undefined;
+const cache = new ClusterCache(new ProfileBook());
+const metrics = createMetrics();
+const nodes: string[] = [];
+
+/** The extender identity's kubeconfig, pointed at the relay. */
+function extenderThroughRelay(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath('extender'));
+  const current = kc.getCurrentCluster();
+  kc.clusters = kc.clusters.map((c) =>
+    c.name === current?.name ? { ...c, server: `https://127.0.0.1:${relay.port}` } : c,
+  );
+  return kc;
+}
+
+async function addNode(suffix: string): Promise<string> {
+  const name = `${run}-${suffix}`;
+  await core.createNode({
+    body: fakeNode({ name, capacity: { [MIG]: '7' }, labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' } }),
+  });
+  nodes.push(name);
+  return name;
+}
+
+const restarts = async (): Promise<number> =>
+  (await metrics.informerRestarts.get()).values.reduce((a, v) => a + v.value, 0);
+
+beforeAll(async () => {
+  await grantExtenderRbac(admin);
+  relay = new Cuttable(new URL(admin.getCurrentCluster()?.server ?? ''));
+  await relay.start();
+  namespace = await createTestNamespace(admin, 'informers');
+  const kc = extenderThroughRelay();
+  informers = startInformers({
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    cache,
+    clock: Date.now,
+    log: pino({ level: 'silent' }),
+    metrics,
+    backoff: { minMs: 100, maxMs: 1000 },
+  });
+  await waitFor(() => informers?.synced(), { description: 'informers synced' });
+}, 60_000);
+
+afterAll(async () => {
+  informers?.stop();
+  await relay?.cut();
+  if (namespace) await deleteTestNamespace(admin, namespace);
+  for (const n of nodes) await ignoreNotFound(core.deleteNode({ name: n }));
+}, 60_000);
+
+describe('extender informers', () => {
+  it('follow nodes and the slices pods hold, and drop pods that finish', async () => {
+    const node = await addNode('a');
+    await waitFor(() => cache.nodeState(node), { description: 'node in cache' });
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'job' },
+        spec: {
+          nodeName: node,
+          containers: [{ name: 'c', image: 'registry.invalid/x:1', resources: { limits: { [MIG]: '2' } } }],
+        },
+      },
+    });
+    await waitFor(() => cache.nodeState(node)?.used.get('1g.5gb') === 2, { description: 'pod slices counted' });
+    await core.patchNamespacedPodStatus(
+      { name: 'job', namespace, body: { status: { phase: 'Succeeded' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitFor(() => (cache.nodeState(node)?.used.get('1g.5gb') ?? 0) === 0, {
+      description: 'finished pod dropped',
+    });
+  });
+
+  it('back off while the API server is unreachable and catch up when it returns', async () => {
+    const before = await restarts();
+    const gone = await addNode('gone');
+    await waitFor(() => cache.nodeState(gone), { description: 'node in cache' });
+    await relay.cut();
+    await core.deleteNode({ name: gone });
+    const added = await addNode('added');
+    // Let the loops fail a few times against the closed port.
+    await waitFor(async () => (await restarts()) >= before + 2, {
+      description: 'informer restarts',
+      timeoutMs: 20_000,
+    });
+    expect(informers?.synced()).toBe(true);
+    expect(cache.nodeState(added)).toBeUndefined();
+    await relay.start();
+    await waitFor(() => cache.nodeState(added) && !cache.nodeState(gone), {
+      description: 'the cache to catch up after the outage',
+      timeoutMs: 30_000,
+    });
+  }, 60_000);
+});
