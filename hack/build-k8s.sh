@@ -115,9 +115,18 @@ build_helm() {
   fi
   log "helm $HELM_VERSION: building"
   local v=helm.sh/helm/v3/internal/version
+  # Like helm's own Makefile, stamp the Kubernetes version its client-go stands for (v0.35 → 1.35);
+  # unstamped, offline `helm template` assumes Kubernetes 1.20 and refuses charts that need newer.
+  local gomod client_go k8s_minor
+  gomod=$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  client_go=$(awk '$1 == "k8s.io/client-go" { print $2 }' "$gomod")
+  k8s_minor=$(echo "$client_go" | cut -d. -f2)
+  [[ "$k8s_minor" =~ ^[0-9]+$ ]] || die "cannot read helm's client-go version from $gomod"
+  local stamps="-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$k8s_minor"
+  stamps+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$k8s_minor"
   mkdir -p "$HELM_BIN.tmp"
   GOFLAGS="-buildvcs=false -trimpath" GOBIN="$HELM_BIN.tmp" go install \
-    -ldflags "-s -w -X $v.version=$HELM_VERSION -X $v.metadata= -X $v.gitTreeState=clean" \
+    -ldflags "-s -w -X $v.version=$HELM_VERSION -X $v.metadata= -X $v.gitTreeState=clean $stamps" \
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   rm -rf "$HELM_BIN"
   mv "$HELM_BIN.tmp" "$HELM_BIN"

@@ -9,7 +9,8 @@ HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 SMARTMIG_CACHE="${SMARTMIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smartmig}"
 K8S_BIN="$SMARTMIG_CACHE/k8s-$K8S_VERSION/bin"
 ETCD_BIN="$SMARTMIG_CACHE/etcd-$ETCD_VERSION/bin"
-HELM_BIN="$SMARTMIG_CACHE/helm-$HELM_VERSION/bin"
+# "-k8s" marks builds stamped with the Kubernetes version (hack/build-k8s.sh).
+HELM_BIN="$SMARTMIG_CACHE/helm-$HELM_VERSION-k8s/bin"
 
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 
