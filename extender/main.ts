@@ -1,8 +1,9 @@
 // The running service: kubeconfig → informers → app → listen. The only place that opens a socket.
 import { readFileSync } from 'node:fs';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { loadKubeConfig } from '../kube/config.js';
 import { ProfileBook } from '../policy/workload/job.js';
 import { buildExtender } from './app.js';
 import { KubeBinder } from './binder.js';
@@ -17,15 +18,6 @@ export interface RunningExtender {
   /** The address it listens on, e.g. http://127.0.0.1:8888. */
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** Loads a kubeconfig file, or the in-cluster service account / $KUBECONFIG / ~/.kube/config. */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new RangeError(`kubeconfig${file ? ` ${file}` : ''} names no current cluster`);
-  return kc;
 }
 
 export async function startExtender(partial: Partial<ExtenderConfig>): Promise<RunningExtender> {

@@ -1,6 +1,8 @@
 // `smartmig extender`: serve the kube-scheduler extender and the moldable-pod admission webhook.
 import { numberFlag, oneOf, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
+import { KubeConfigError } from '../../kube/config.js';
+import { untilSignal } from '../serve.js';
 import { UsageError } from '../usage-error.js';
 import { DEFAULT_CONFIG, LOG_LEVELS, resolveConfig, type ExtenderConfig } from '../../extender/config.js';
 import { PLACEMENTS } from '../../policy/placement/heuristics.js';
@@ -72,23 +74,17 @@ export const command: Command = {
     } catch (err) {
       // A missing kubeconfig or a busy port is the caller's to fix: one line, exit 2.
       if (
+        err instanceof KubeConfigError ||
         err instanceof RangeError ||
         (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ||
         (err as NodeJS.ErrnoException).code === 'ENOENT'
       ) {
-        throw new UsageError((err as Error).message);
+        const flag = err instanceof KubeConfigError ? '--kubeconfig: ' : '';
+        throw new UsageError(`${flag}${(err as Error).message}`);
       }
       throw err;
     }
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilSignal();
     await running.close();
     return 0;
   },

@@ -1,8 +1,8 @@
 // `smartmig fake-gpu`: emulated GPU nodes (device plugin, GFD labels, mig-manager, kubelet) against a cluster.
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { numberFlag, oneOf, parseFlags, stringFlag, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
+import { kubeConfigFlag, untilSignal } from '../serve.js';
 import { UsageError } from '../usage-error.js';
 import { DEFAULT_CONFIG, checkConfig, type FakeGpuConfig, type ResolvedConfig } from '../../fake-gpu/config.js';
 import { startFakeGpu } from '../../fake-gpu/main.js';
@@ -82,35 +82,14 @@ export function configFromFlags(p: Parsed): ResolvedConfig {
   return checked.config;
 }
 
-function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if (file) kc.loadFromFile(file);
-    else kc.loadFromDefault();
-  } catch (err) {
-    throw new UsageError(`--kubeconfig: cannot load ${file ?? 'the default kubeconfig'}: ${(err as Error).message}`);
-  }
-  if (!kc.getCurrentCluster()) throw new UsageError('--kubeconfig: no current cluster (pass --kubeconfig FILE)');
-  return kc;
-}
-
 async function run(argv: string[]): Promise<number> {
   const p = parseFlags(argv, FLAGS);
   const config = configFromFlags(p);
   const level = oneOf('log-level', stringFlag(p, 'log-level', 'info'), LOG_LEVELS);
-  const kc = loadKubeConfig(stringFlag(p, 'kubeconfig'));
+  const kc = kubeConfigFlag(stringFlag(p, 'kubeconfig'));
   const log = pino({ name: 'fake-gpu', level });
   const fake = await startFakeGpu({ config, kc, log });
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'shutting down');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  log.info({ signal: await untilSignal() }, 'shutting down');
   await fake.stop();
   return 0;
 }

@@ -1,8 +1,8 @@
 // `smartmig operator`: run the MigPartition controller (docs/operator.md).
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { numberFlag, oneOf, parseFlags, stringFlag, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
+import { kubeConfigFlag, untilSignal } from '../serve.js';
 import { UsageError } from '../usage-error.js';
 import {
   ConfigError,
@@ -72,35 +72,11 @@ export function operatorConfigFromFlags(p: Parsed): OperatorConfig {
   }
 }
 
-function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if (file) kc.loadFromFile(file);
-    else kc.loadFromDefault();
-  } catch (err) {
-    throw new UsageError(`--kubeconfig: cannot load ${file ?? 'the default kubeconfig'}: ${(err as Error).message}`);
-  }
-  if (!kc.getCurrentCluster()) throw new UsageError('--kubeconfig: no current cluster (pass --kubeconfig FILE)');
-  return kc;
-}
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
-
 async function run(argv: string[]): Promise<number> {
   const p = parseFlags(argv, FLAGS);
   const config = operatorConfigFromFlags(p);
   const level = oneOf('log-level', stringFlag(p, 'log-level', 'info'), LOG_LEVELS);
-  const kc = loadKubeConfig(config.kubeconfig);
+  const kc = kubeConfigFlag(config.kubeconfig);
   const log = pino({ level, base: { component: 'operator', identity: config.identity } });
   const metrics = createMetrics({ defaultMetrics: true });
   const operator = setupControllers({ kc, config, log, metrics });
