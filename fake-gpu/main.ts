@@ -3,6 +3,7 @@
 // watches, the lease heartbeats and, when asked, the metrics endpoint.
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
+import { ListWatch, listPage, type Backoff } from '../kube/list-watch.js';
 import { powerModel } from '../policy/energy/power.js';
 import type { ResolvedConfig } from './config.js';
 import type { GpuBoard } from './devices.js';
@@ -11,7 +12,6 @@ import type { Kube } from './kube.js';
 import { MERGE_PATCH, STRATEGIC_PATCH, errorText, ignoreNotFound, kubeClients, statusCode } from './kube.js';
 import { Kubelet } from './kubelet.js';
 import { FAKE_NODE_LABEL, GPU_SLICES_ANNOTATION, MIG_FAILURE_ANNOTATION } from './labels.js';
-import { ListWatch } from './list-watch.js';
 import type { FakeGpuMetrics, MetricsServer } from './metrics.js';
 import { createMetrics, serveMetrics } from './metrics.js';
 import type { BusyReconfiguration } from './mig-manager.js';
@@ -20,6 +20,9 @@ import { NodeAgent } from './node-agent.js';
 import type { NodeSpec } from './node-builder.js';
 import { buildNode, gfdLabelPatch, nodeLabels, nodeResources, readyConditions, resourcePatch } from './node-builder.js';
 import { NodeWriter } from './node-writer.js';
+
+/** Shorter than the shared default: an emulated node should catch up soon after the API server returns. */
+const WATCH_BACKOFF: Backoff = { minMs: 250, maxMs: 15_000 };
 
 export interface FakeGpuDeps {
   readonly config: ResolvedConfig;
@@ -143,9 +146,10 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
       resource: 'nodes',
       path: '/api/v1/nodes',
       labelSelector: `${FAKE_NODE_LABEL}=true`,
+      backoff: WATCH_BACKOFF,
       list: async () => {
         const r = await kube.core.listNode({ labelSelector: `${FAKE_NODE_LABEL}=true` });
-        return { items: r.items, resourceVersion: r.metadata?.resourceVersion ?? '' };
+        return listPage(r.items, r.metadata);
       },
       onList: (nodes) => {
         const seen = new Set(nodes.map((n) => n.metadata?.name));
@@ -177,9 +181,10 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
       resource: 'pods',
       path: '/api/v1/pods',
       fieldSelector: boundPods,
+      backoff: WATCH_BACKOFF,
       list: async () => {
         const r = await kube.core.listPodForAllNamespaces({ fieldSelector: boundPods });
-        return { items: r.items, resourceVersion: r.metadata?.resourceVersion ?? '' };
+        return listPage(r.items, r.metadata);
       },
       onList: (pods) => k.onList(pods.filter((p) => agents.has(p.spec?.nodeName ?? ''))),
       onEvent: (type, p) => k.onPod(type, p),

@@ -1,13 +1,9 @@
-// List-and-watch caches that survive errors. @kubernetes/client-node's ListWatch re-lists after a 410 but stops
-// on any other error; this restarts it with exponential back-off and keeps the last cache meanwhile.
-import {
-  ListWatch,
-  Watch,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+// Caches of whole objects on the shared list/watch loop (kube/list-watch.ts), which retries every error with
+// back-off. Each keeps the last object per key, so `onChange` gets the old version of an update and a
+// re-list after an outage turns into the adds, updates and deletes that happened meanwhile.
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { DEFAULT_BACKOFF, ListWatch, listPage } from '../kube/list-watch.js';
 import { describeError } from './kube.js';
 
 export interface InformerOptions<T extends KubernetesObject> {
@@ -25,90 +21,77 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly maxBackoffMs?: number;
 }
 
+const key = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ''}/${name ?? ''}`;
+const keyOf = (o: KubernetesObject): string => key(o.metadata?.namespace, o.metadata?.name);
+
 export class Informer<T extends KubernetesObject> {
   private readonly lw: ListWatch<T>;
-  private synced = false;
-  private stopped = true;
-  private failures = 0;
-  private timer: NodeJS.Timeout | undefined;
-  /** Last seen object per key, to hand `onChange` the old version of an update. */
-  private readonly last = new Map<string, T>();
+  /** Last seen object per key. */
+  private readonly objects = new Map<string, T>();
 
   constructor(private readonly opts: InformerOptions<T>) {
-    this.lw = new ListWatch<T>(opts.path, new Watch(opts.kc), opts.list, false, undefined, opts.fieldSelector);
-    const key = (o: T): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-    this.lw.on('add', (o) => {
-      this.failures = 0;
-      const old = this.last.get(key(o));
-      this.last.set(key(o), o);
-      opts.onChange(old ? 'update' : 'add', o, old);
-    });
-    this.lw.on('update', (o) => {
-      this.failures = 0;
-      const old = this.last.get(key(o));
-      this.last.set(key(o), o);
-      opts.onChange('update', o, old);
-    });
-    this.lw.on('delete', (o) => {
-      this.last.delete(key(o));
-      opts.onChange('delete', o, undefined);
-    });
-    this.lw.on('error', (err) => this.restartLater(err));
+    this.lw = new ListWatch<T>(
+      {
+        resource: opts.name,
+        path: opts.path,
+        fieldSelector: opts.fieldSelector,
+        backoff: {
+          minMs: opts.minBackoffMs ?? DEFAULT_BACKOFF.minMs,
+          maxMs: opts.maxBackoffMs ?? DEFAULT_BACKOFF.maxMs,
+        },
+        list: async () => {
+          const r = await opts.list();
+          return listPage(r.items, r.metadata);
+        },
+        onList: (items) => this.replace(items),
+        onEvent: (type, o) => (type === 'DELETED' ? this.remove(o) : this.upsert(o)),
+        onRestart: (err, retryMs) => {
+          opts.log.warn({ informer: opts.name, err: describeError(err), retryMs }, 'list/watch failed; restarting');
+          opts.onRestart?.();
+        },
+      },
+      opts.kc,
+    );
   }
 
   /** Lists and starts watching; resolves once the first list has succeeded (retrying until then). */
-  async start(): Promise<void> {
-    this.stopped = false;
-    while (!this.stopped && !this.synced) {
-      let failed = false;
-      const onErr = (): void => {
-        failed = true;
-      };
-      this.lw.on('error', onErr);
-      await this.lw.start();
-      this.lw.off('error', onErr);
-      if (!failed) this.synced = true;
-      else await new Promise((r) => setTimeout(r, this.backoff()));
-    }
-  }
-
-  private backoff(): number {
-    const min = this.opts.minBackoffMs ?? 500;
-    const max = this.opts.maxBackoffMs ?? 30_000;
-    return Math.min(max, min * 2 ** Math.min(this.failures, 16));
-  }
-
-  private restartLater(err: unknown): void {
-    this.failures++;
-    if (this.stopped || !this.synced) return;
-    const wait = this.backoff();
-    this.opts.log.warn(
-      { informer: this.opts.name, err: describeError(err), retryMs: wait },
-      'watch failed; restarting',
-    );
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      if (this.stopped) return;
-      this.opts.onRestart?.();
-      this.lw.start().catch((e: unknown) => this.restartLater(e));
-    }, wait);
+  start(): Promise<void> {
+    return this.lw.start();
   }
 
   get hasSynced(): boolean {
-    return this.synced;
+    return this.lw.synced;
   }
 
   list(): readonly T[] {
-    return this.lw.list();
+    return [...this.objects.values()];
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.lw.get(name, namespace);
+    return this.objects.get(key(namespace, name));
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.lw.stop();
+  stop(): Promise<void> {
+    this.lw.stop();
+    return Promise.resolve();
+  }
+
+  /** A (re)list: whatever is gone was deleted, the rest added or updated. */
+  private replace(items: readonly T[]): void {
+    const listed = new Set(items.map(keyOf));
+    for (const [k, old] of this.objects) if (!listed.has(k)) this.remove(old);
+    for (const o of items) this.upsert(o);
+  }
+
+  private upsert(o: T): void {
+    const old = this.objects.get(keyOf(o));
+    // A re-list repeats what has not changed: no event for those (as client-node's ListWatch).
+    if (old && old.metadata?.resourceVersion && old.metadata.resourceVersion === o.metadata?.resourceVersion) return;
+    this.objects.set(keyOf(o), o);
+    this.opts.onChange(old ? 'update' : 'add', o, old);
+  }
+
+  private remove(o: T): void {
+    if (this.objects.delete(keyOf(o))) this.opts.onChange('delete', o, undefined);
   }
 }

@@ -1,8 +1,7 @@
 // The extender's list/watch loops against the real API server through a TCP relay: when every
 // connection drops and new ones are refused for a while, they back off, come back, and catch up with
 // what changed meanwhile; pods that finish leave the cache through the watch's field selector.
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterCache } from '../../extender/cache.js';
@@ -10,45 +9,16 @@ import { startInformers, type Informers } from '../../extender/informers.js';
 import { createMetrics } from '../../extender/metrics.js';
 import { ProfileBook } from '../../policy/workload/job.js';
 import { grantExtenderRbac } from './extender-cluster.js';
+import { Cuttable } from './relay.js';
 import {
   createTestNamespace,
   deleteTestNamespace,
   fakeNode,
   ignoreNotFound,
-  kubeconfigPath,
   loadKubeConfig,
   uniqueName,
   waitFor,
 } from '../support/cluster.js';
-
-/** A TCP forwarder to the API server that can drop every connection and refuse new ones. */
-class Cuttable {
-  private server: Server | undefined;
-  private readonly open = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: URL) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((inbound) => {
-      const outbound = connect(Number(this.target.port), this.target.hostname);
-      for (const s of [inbound, outbound]) {
-        this.open.add(s);
-        s.on('close', () => this.open.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      inbound.pipe(outbound).pipe(inbound);
-    });
-    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    for (const s of this.open) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
-  }
-}
 
 const admin = loadKubeConfig('admin');
 const core = admin.makeApiClient(CoreV1Api);
@@ -60,17 +30,6 @@ let informers: Informers | undefined;
 const cache = new ClusterCache(new ProfileBook());
 const metrics = createMetrics();
 const nodes: string[] = [];
-
-/** The extender identity's kubeconfig, pointed at the relay. */
-function extenderThroughRelay(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath('extender'));
-  const current = kc.getCurrentCluster();
-  kc.clusters = kc.clusters.map((c) =>
-    c.name === current?.name ? { ...c, server: `https://127.0.0.1:${relay.port}` } : c,
-  );
-  return kc;
-}
 
 async function addNode(suffix: string): Promise<string> {
   const name = `${run}-${suffix}`;
@@ -89,7 +48,7 @@ beforeAll(async () => {
   relay = new Cuttable(new URL(admin.getCurrentCluster()?.server ?? ''));
   await relay.start();
   namespace = await createTestNamespace(admin, 'informers');
-  const kc = extenderThroughRelay();
+  const kc = relay.kubeConfig('extender');
   informers = startInformers({
     kc,
     core: kc.makeApiClient(CoreV1Api),

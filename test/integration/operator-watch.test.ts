@@ -2,71 +2,16 @@
 // and the real kube-apiserver cuts every connection and refuses new ones for a while; the informer backs
 // off, comes back, and catches up with what changed meanwhile. Also: a list that RBAC refuses is retried
 // until access is granted.
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../../operator/informers.js';
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  kubeconfigPath,
-  loadKubeConfig,
-  waitFor,
-} from '../support/cluster.js';
-
-/** Forwards TCP to the apiserver; `cut()` drops every connection and refuses new ones until `restore()`. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly target: number,
-  ) {}
-
-  async listen(port = 0): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.target, this.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server?.listen(port, '127.0.0.1', () => r()));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    this.server = undefined;
-  }
-
-  async restore(): Promise<void> {
-    await this.listen(this.port);
-  }
-}
+import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
+import { Cuttable } from './relay.js';
 
 let admin: KubeConfig;
 let ns: string;
-let relay: Relay;
-
-/** The admin (or another identity's) kubeconfig, pointed at the relay. */
-function throughRelay(identity: 'admin' | 'unprivileged'): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath(identity));
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('no cluster');
-  kc.clusters = kc.clusters.map((c) =>
-    c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${relay.port}` } : c,
-  );
-  return kc;
-}
+let relay: Cuttable;
 
 function configMapInformer(kc: KubeConfig, restarts: { n: number }): Informer<V1ConfigMap> {
   const core = kc.makeApiClient(CoreV1Api);
@@ -93,9 +38,8 @@ const names = (inf: Informer<V1ConfigMap>): string[] =>
 beforeAll(async () => {
   admin = loadKubeConfig('admin');
   ns = await createTestNamespace(admin, 'watch');
-  const server = new URL(admin.getCurrentCluster()?.server ?? '');
-  relay = new Relay(server.hostname, Number(server.port));
-  await relay.listen();
+  relay = new Cuttable(new URL(admin.getCurrentCluster()?.server ?? ''));
+  await relay.start();
 });
 
 afterAll(async () => {
@@ -108,7 +52,7 @@ describe('informers recover from errors', () => {
     const core = admin.makeApiClient(CoreV1Api);
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'cm-1' } } });
     const restarts = { n: 0 };
-    const inf = configMapInformer(throughRelay('admin'), restarts);
+    const inf = configMapInformer(relay.kubeConfig('admin'), restarts);
     await inf.start();
     expect(names(inf)).toEqual(['cm-1']);
     await relay.cut();
@@ -116,7 +60,7 @@ describe('informers recover from errors', () => {
     await core.deleteNamespacedConfigMap({ name: 'cm-1', namespace: ns });
     await new Promise((r) => setTimeout(r, 1500));
     expect(names(inf)).toEqual(['cm-1']);
-    await relay.restore();
+    await relay.start();
     await waitFor(() => JSON.stringify(names(inf)) === JSON.stringify(['cm-2']), {
       description: 'the informer to catch up',
       timeoutMs: 15_000,
@@ -128,7 +72,7 @@ describe('informers recover from errors', () => {
   });
 
   it('keeps retrying a list that RBAC refuses, and syncs once access is granted', async () => {
-    const inf = configMapInformer(throughRelay('unprivileged'), { n: 0 });
+    const inf = configMapInformer(relay.kubeConfig('unprivileged'), { n: 0 });
     const started = inf.start();
     await new Promise((r) => setTimeout(r, 800));
     expect(inf.hasSynced).toBe(false);
