@@ -2,85 +2,43 @@
 // chart and bound to the smartmig-operator test identity, GPU nodes without kubelets, pods, and mig-manager's
 // part played by the test itself (it answers nvidia.com/mig.config changes through the real apiserver and
 // records any GPU it was asked to reconfigure while a pod still ran on it).
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   CoreV1Api,
   CustomObjectsApi,
   ListWatch,
   PatchStrategy,
-  RbacAuthorizationV1Api,
   Watch,
   setHeaderOptions,
   type KubeConfig,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
 import { layoutsOfConfig, parseMigPartedConfig, type GpuTarget } from '../../operator/migparted.js';
 import type { Condition, MigPartition } from '../../operator/api/types.js';
 import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../operator/labels.js';
-import { REPO_ROOT, fakeNode, ignoreNotFound, kubectl, readLocalCluster, waitFor } from '../support/cluster.js';
+import { bindChartRbac } from '../support/chart-rbac.js';
+import { fakeNode, waitFor } from '../support/cluster.js';
 
-const run = promisify(execFile);
 export const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export const A100 = findGpuModel('A100-40GB') as GpuModel;
 export const OPERATOR_USER = 'smartmig-operator';
 
-/** Applies the MigPartition CRD (idempotent) and waits until the apiserver serves it. */
-export async function ensureCrd(): Promise<void> {
-  await kubectl([
-    'apply',
-    '--server-side',
-    '--force-conflicts',
-    '-f',
-    join(REPO_ROOT, 'crds/migpartitions.smartmig.io.yaml'),
-  ]);
-  await kubectl(['wait', '--for=condition=Established', 'crd/migpartitions.smartmig.io', '--timeout=60s']);
-}
+export { ensureCrd } from '../support/crd.js';
 
 /**
  * Renders the chart's rbac-operator.yaml, creates its ClusterRoles, and binds them to the test identity the
  * way the chart binds them to the operator's ServiceAccount: the main role cluster-wide, the lease and
- * ConfigMap roles in one namespace each.
+ * ConfigMap roles in one namespace each (test/support/chart-rbac.ts).
  */
-export async function bindOperatorRbac(admin: KubeConfig, namespace: string, configMap: string): Promise<void> {
-  const helm = readLocalCluster().bin.helm;
-  const k8s = readLocalCluster().kubernetesVersion.replace(/^v/, '');
-  const { stdout } = await run(helm, [
-    'template',
-    'smartmig',
-    join(REPO_ROOT, 'charts/smartmig'),
-    '--namespace',
+export async function bindOperatorRbac(_admin: KubeConfig, namespace: string, configMap: string): Promise<void> {
+  const rbac = await bindChartRbac({
+    template: 'rbac-operator.yaml',
+    user: OPERATOR_USER,
     namespace,
-    '--kube-version',
-    k8s,
-    '--set',
-    `operator.migConfigMap=${namespace}/${configMap}`,
-    '--show-only',
-    'templates/rbac-operator.yaml',
-  ]);
-  const docs = parseAllDocuments(stdout)
-    .map((d) => d.toJS() as { kind?: string; metadata: { name: string } } | null)
-    .filter((d): d is { kind: string; metadata: { name: string } } => !!d?.kind);
-  const roles = docs.filter((d) => d.kind === 'ClusterRole');
-  if (roles.length < 3) throw new Error(`expected 3 ClusterRoles in rbac-operator.yaml, got ${roles.length}`);
-  const manifest = roles.map((r) => JSON.stringify(r)).join('\n---\n');
-  await kubectl(['apply', '-f', '-'], { input: manifest });
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  const subjects = [{ kind: 'User', name: OPERATOR_USER, apiGroup: 'rbac.authorization.k8s.io' }];
-  for (const role of roles) {
-    const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name };
-    const metadata = { name: `${role.metadata.name}-test-user` };
-    if (role.metadata.name === 'smartmig-operator') {
-      await ignoreNotFound(rbac.deleteClusterRoleBinding({ name: metadata.name }));
-      await rbac.createClusterRoleBinding({ body: { metadata, roleRef, subjects } });
-    } else {
-      await rbac.createNamespacedRoleBinding({ namespace, body: { metadata, roleRef, subjects } });
-    }
-  }
+    set: [`operator.migConfigMap=${namespace}/${configMap}`],
+  });
+  if (rbac.roles.length < 3) throw new Error(`expected 3 ClusterRoles in rbac-operator.yaml, got ${rbac.roles.length}`);
 }
 
 /** A GPU node as GPU feature discovery labels it, starting in a mig-parted config. */

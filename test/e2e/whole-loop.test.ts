@@ -1,0 +1,323 @@
+// The whole loop, end to end: the local control plane, `smartmig fake-gpu` (4 nodes × 8 A100-40GB, starting at
+// all-1g.5gb), `smartmig extender` and `smartmig operator` as separate processes under the chart's RBAC (not
+// admin), the real smartmig-scheduler calling the extender, and a Dynamic MigPartition (greedy). A few hundred
+// pods of the paper's workload, time-compressed, must all succeed; no busy GPU may ever be reconfigured; the
+// operator must repartition (most pods want 7g, none of which exist at the start); the metrics endpoints serve
+// tardiness and energy, and a real Prometheus scrapes all three endpoints.
+import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MigPartition } from '../../operator/api/types.js';
+import { renderMigPartedConfig } from '../../operator/migparted.js';
+import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
+import { bindChartRbac, type ChartRbac } from '../support/chart-rbac.js';
+import {
+  SMARTMIG_SCHEDULER,
+  createTestNamespace,
+  deleteTestNamespace,
+  ignoreNotFound,
+  kubeconfigPath,
+  kubectl,
+  loadKubeConfig,
+  readLocalCluster,
+  uniqueName,
+  waitFor,
+} from '../support/cluster.js';
+import { ensureCrd } from '../support/crd.js';
+import { scrape, sumOf, type Sample } from '../support/metrics.js';
+import {
+  assertRunning,
+  freePort,
+  startExtenderOn,
+  startSmartmig,
+  waitHealthy,
+  type Child,
+} from '../support/processes.js';
+import { prometheusBinary, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
+import { paperPods, type PlannedPod } from './workload.js';
+
+/** Simulated minutes per real minute: the paper's 70-minute burst of 250 jobs arrives in 70 s. */
+const TIME_SCALE = 60;
+const POD_COUNT = 250;
+const NODES = 4;
+const GPUS_PER_NODE = 8;
+const CONFIG_MAP = 'mig-parted-config';
+/** After the last pod is created, how long the rest may take (the longest job runs about 35 s). */
+const DRAIN_TIMEOUT_MS = 240_000;
+
+const model = findGpuModel('A100-40GB') as GpuModel;
+const admin = loadKubeConfig('admin');
+const core = admin.makeApiClient(CoreV1Api);
+const custom = admin.makeApiClient(CustomObjectsApi);
+const run = uniqueName('e2e');
+const nodeNames = Array.from({ length: NODES }, (_, i) => `${run}-gpu-${i}`);
+const podLabels = { 'smartmig.io/e2e': run };
+
+let namespace = '';
+const rbac: ChartRbac[] = [];
+const children: Child[] = [];
+let prometheus: RunningPrometheus | undefined;
+const url = { extender: '', operator: '', fakeGpu: '' };
+let planned: PlannedPod[] = [];
+/** Filled by the first test, read by the others. */
+const outcome = { submittedMs: 0, finishedMs: 0, pods: [] as V1Pod[] };
+
+/** Applies the MigPartition with kubectl, as a cluster operator would. */
+async function applyPartition(): Promise<void> {
+  const doc = {
+    apiVersion: 'smartmig.io/v1alpha1',
+    kind: 'MigPartition',
+    metadata: { name: run },
+    spec: {
+      nodeSelector: {
+        matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodeNames }],
+      },
+      gpuModel: model.name,
+      mode: 'Dynamic',
+      dynamic: { controller: 'greedy' },
+      limits: { decisionInterval: '1s', minDwell: '10s', maxNodesReconfiguring: 2, drain: 'WaitIdle' },
+    },
+  };
+  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(doc) });
+}
+
+async function partition(): Promise<MigPartition> {
+  return (await custom.getClusterCustomObject({
+    group: 'smartmig.io',
+    version: 'v1alpha1',
+    plural: 'migpartitions',
+    name: run,
+  })) as MigPartition;
+}
+
+function assertAllRunning(): void {
+  for (const c of children) assertRunning(c);
+}
+
+/** Creates each pod at its (compressed) release time; resolves when the last one exists. */
+async function submit(pods: readonly PlannedPod[]): Promise<void> {
+  const start = Date.now();
+  const creations: Promise<unknown>[] = [];
+  for (const p of pods) {
+    const wait = start + p.atMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    creations.push(core.createNamespacedPod({ namespace, body: p.pod }));
+  }
+  await Promise.all(creations);
+}
+
+function describePod(p: V1Pod): string {
+  const s = p.status;
+  return `${p.metadata?.name} ${s?.phase} on ${p.spec?.nodeName ?? '(unbound)'}: ${s?.reason ?? ''} ${s?.message ?? ''}`;
+}
+
+/** Polls the pods until all succeeded; a Failed pod ends the wait at once. */
+async function waitAllSucceeded(timeoutMs: number): Promise<V1Pod[]> {
+  const { pods, failed } = await waitFor(
+    async () => {
+      assertAllRunning();
+      const pods = (await core.listNamespacedPod({ namespace })).items;
+      const failed = pods.filter((p) => p.status?.phase === 'Failed');
+      const done = pods.filter((p) => p.status?.phase === 'Succeeded').length;
+      return (failed.length > 0 || done === POD_COUNT) && { pods, failed };
+    },
+    { description: `all ${POD_COUNT} pods to succeed`, timeoutMs, intervalMs: 2000 },
+  ).catch(async (err: unknown) => {
+    const pods = (await core.listNamespacedPod({ namespace })).items.filter((p) => p.status?.phase !== 'Succeeded');
+    throw new Error(`${(err as Error).message}\nnot succeeded:\n${pods.slice(0, 15).map(describePod).join('\n')}`);
+  });
+  if (failed.length > 0) throw new Error(`pods failed:\n${failed.slice(0, 10).map(describePod).join('\n')}`);
+  return pods;
+}
+
+async function metrics(which: keyof typeof url): Promise<Sample[]> {
+  return scrape(`${url[which]}/metrics`);
+}
+
+beforeAll(async () => {
+  prometheusBinary(); // fail now, with how to install it, rather than after minutes of setup
+  await ensureCrd();
+  namespace = await createTestNamespace(admin, 'e2e');
+  const configMap = `${namespace}/${CONFIG_MAP}`;
+  // The mig-parted ConfigMap as the GPU operator would ship it: fake-gpu (mig-manager) and the operator share it.
+  const start = {
+    version: 'v1' as const,
+    'mig-configs': { 'all-1g.5gb': [{ devices: 'all' as const, 'mig-enabled': true, 'mig-devices': { '1g.5gb': 7 } }] },
+  };
+  await core.createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name: CONFIG_MAP }, data: { 'config.yaml': renderMigPartedConfig(start) } },
+  });
+  const release = run;
+  rbac.push(
+    await bindChartRbac({
+      template: 'rbac-operator.yaml',
+      user: 'smartmig-operator',
+      namespace,
+      release,
+      set: [`operator.migConfigMap=${configMap}`],
+    }),
+    await bindChartRbac({ template: 'rbac-extender.yaml', user: 'smartmig-extender', namespace, release }),
+  );
+
+  const [fakeGpuPort, operatorPort] = [await freePort(), await freePort()];
+  const fakeGpu = startSmartmig(
+    'fake-gpu',
+    [
+      ...['--nodes', String(NODES), '--gpus-per-node', String(GPUS_PER_NODE), '--gpu', model.name],
+      ...['--layout', 'all-1g.5gb', '--reconfigure-seconds', '2', '--time-scale', '1'],
+      ...['--config-map', configMap, '--node-prefix', `${run}-gpu-`, '--metrics-port', String(fakeGpuPort)],
+      ...['--kubeconfig', kubeconfigPath('admin'), '--cleanup'],
+    ],
+    { name: 'e2e-fake-gpu' },
+  );
+  children.push(fakeGpu);
+  url.fakeGpu = `http://127.0.0.1:${fakeGpuPort}`;
+  await waitHealthy(fakeGpu, `${url.fakeGpu}/healthz`);
+
+  const extenderPort = Number(new URL(readLocalCluster().extender.url).port);
+  const extender = await startExtenderOn(extenderPort, ['--kubeconfig', kubeconfigPath('extender')], {
+    name: 'e2e-extender',
+  });
+  children.push(extender);
+  url.extender = `http://127.0.0.1:${extenderPort}`;
+  await waitHealthy(extender, `${url.extender}/readyz`);
+
+  const operator = startSmartmig(
+    'operator',
+    [
+      ...['--kubeconfig', kubeconfigPath('operator'), '--metrics-port', String(operatorPort)],
+      ...['--leader-elect', '--lease-namespace', namespace, '--identity', `${run}-operator`],
+      ...['--mig-config-map', configMap, '--resync', '2', '--config-settle', '0'],
+    ],
+    { name: 'e2e-operator' },
+  );
+  children.push(operator);
+  url.operator = `http://127.0.0.1:${operatorPort}`;
+  await waitHealthy(operator, `${url.operator}/readyz`);
+
+  prometheus = await startPrometheus({
+    targets: {
+      extender: `127.0.0.1:${extenderPort}`,
+      operator: `127.0.0.1:${operatorPort}`,
+      'fake-gpu': `127.0.0.1:${fakeGpuPort}`,
+    },
+    scrapeIntervalSeconds: 1,
+  });
+
+  await applyPartition();
+  await waitFor(
+    async () => (await partition()).status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True'),
+    { description: `MigPartition ${run} Ready`, timeoutMs: 60_000 },
+  );
+  planned = paperPods({
+    seed: 7,
+    count: POD_COUNT,
+    timeScale: TIME_SCALE,
+    model,
+    schedulerName: SMARTMIG_SCHEDULER,
+    nodeNames,
+    labels: podLabels,
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+  for (const c of [...children].reverse()) await c.stop();
+  await ignoreNotFound(
+    custom.deleteClusterCustomObject({ group: 'smartmig.io', version: 'v1alpha1', plural: 'migpartitions', name: run }),
+  );
+  if (namespace) await deleteTestNamespace(admin, namespace);
+  for (const n of nodeNames) await ignoreNotFound(core.deleteNode({ name: n }));
+  for (const r of rbac) await r.remove();
+}, 120_000);
+
+describe('the whole loop: scheduler, extender, operator and emulated GPUs', () => {
+  it(`runs ${POD_COUNT} pods of the paper workload to completion`, async () => {
+    const wanted = new Map<string, number>();
+    for (const p of planned) wanted.set(p.profile.name, (wanted.get(p.profile.name) ?? 0) + 1);
+    // The initial layout has no 7g slice: the workload can only finish if the operator repartitions.
+    expect(wanted.get('7g.40gb') ?? 0).toBeGreaterThan(POD_COUNT / 2);
+    const started = Date.now();
+    await submit(planned);
+    outcome.submittedMs = Date.now() - started;
+    outcome.pods = await waitAllSucceeded(DRAIN_TIMEOUT_MS);
+    outcome.finishedMs = Date.now() - started;
+    console.log(
+      `[e2e] ${POD_COUNT} pods (${[...wanted].map(([p, n]) => `${n}× ${p}`).join(', ')}) submitted in ` +
+        `${(outcome.submittedMs / 1000).toFixed(1)} s, all succeeded after ${(outcome.finishedMs / 1000).toFixed(1)} s`,
+    );
+    // Every pod was bound by the extender (it records its decision) on one of the emulated nodes.
+    for (const pod of outcome.pods) {
+      expect(nodeNames, describePod(pod)).toContain(pod.spec?.nodeName);
+      expect(pod.metadata?.annotations?.['smartmig.io/placement'], describePod(pod)).toBeTruthy();
+    }
+  }, 420_000);
+
+  it('repartitions GPUs, and never one that runs a pod', async () => {
+    const fake = await metrics('fakeGpu');
+    expect(sumOf(fake, 'smartmig_fake_gpu_busy_reconfigurations_total')).toBe(0);
+    expect(sumOf(fake, 'smartmig_fake_gpu_reconfigurations_total', { result: 'success' })).toBeGreaterThan(0);
+    expect(sumOf(fake, 'smartmig_fake_gpu_pods_total', { outcome: 'succeeded' })).toBe(POD_COUNT);
+    expect(sumOf(fake, 'smartmig_fake_gpu_pods_total', { outcome: 'rejected' }) ?? 0).toBe(0);
+    const operator = await metrics('operator');
+    expect(sumOf(operator, 'smartmig_repartitions_total', { result: 'success' })).toBeGreaterThan(0);
+    const configs = await Promise.all(
+      nodeNames.map(async (name) => (await core.readNode({ name })).metadata?.labels?.['nvidia.com/mig.config']),
+    );
+    expect(
+      configs.some((c) => c?.startsWith('smartmig-')),
+      `node configs ${configs.join(', ')}`,
+    ).toBe(true);
+    const p = await partition();
+    expect(p.status?.nodesSelected).toBe(NODES);
+    expect(p.status?.nodesFailed ?? 0).toBe(0);
+  });
+
+  it('serves tardiness and energy metrics on the operator, decisions on the extender', async () => {
+    const operator = await metrics('operator');
+    expect(sumOf(operator, 'smartmig_job_tardiness_minutes_count')).toBeGreaterThanOrEqual(POD_COUNT);
+    expect(sumOf(operator, 'smartmig_job_completions_total')).toBeGreaterThanOrEqual(POD_COUNT);
+    const energy = nodeNames.map((node) => sumOf(operator, 'smartmig_gpu_energy_joules_total', { node }) ?? 0);
+    for (const joules of energy) expect(joules).toBeGreaterThan(0);
+    const count = sumOf(operator, 'smartmig_job_tardiness_minutes_count') ?? 0;
+    const late = sumOf(operator, 'smartmig_job_completions_total', { outcome: 'late' }) ?? 0;
+    console.log(
+      `[e2e] operator: ${sumOf(operator, 'smartmig_repartitions_total', { result: 'success' })} repartitions, ` +
+        `${late} of ${count} jobs late, mean tardiness ` +
+        `${(((sumOf(operator, 'smartmig_job_tardiness_minutes_sum') ?? 0) / count) * 60).toFixed(2)} s, ` +
+        `GPU energy ${(energy.reduce((a, j) => a + j, 0) / 3600).toFixed(1)} Wh`,
+    );
+    const extender = await metrics('extender');
+    expect(
+      sumOf(extender, 'smartmig_extender_decisions_total', { verb: 'bind', outcome: 'bound' }),
+    ).toBeGreaterThanOrEqual(POD_COUNT);
+    expect(sumOf(extender, 'smartmig_extender_decisions_total', { verb: 'filter', outcome: 'fit' })).toBeGreaterThan(0);
+  });
+
+  it('is scraped by Prometheus: every target up, smartmig_ metrics queryable', async () => {
+    const p = prometheus as RunningPrometheus;
+    const up = await waitFor(
+      async () => {
+        const samples = await p.query('up');
+        return samples.length === 3 && samples.every((s) => s.value === 1) && samples;
+      },
+      { description: 'up == 1 for the three targets', timeoutMs: 15_000, intervalMs: 500 },
+    );
+    expect(up.map((s) => s.metric['job']).sort()).toEqual(['extender', 'fake-gpu', 'operator']);
+    const completions = await waitFor(
+      async () => {
+        const [s] = await p.query('sum(smartmig_job_completions_total)');
+        return s && s.value >= POD_COUNT && s;
+      },
+      { description: 'Prometheus to have scraped every completion', timeoutMs: 15_000, intervalMs: 500 },
+    );
+    expect(completions.value).toBeGreaterThanOrEqual(POD_COUNT);
+    const [energy] = await p.query(`sum(smartmig_gpu_energy_joules_total{node=~"${run}-gpu-.*"})`);
+    expect(energy?.value).toBeGreaterThan(0);
+    // Over the whole run, not only now: the counter never left 0.
+    const [busy] = await p.query('max_over_time(smartmig_fake_gpu_busy_reconfigurations_total[30m])');
+    expect(busy?.value).toBe(0);
+    const [tardy] = await p.query('sum(smartmig_job_tardiness_minutes_count)');
+    expect(tardy?.value).toBeGreaterThanOrEqual(POD_COUNT);
+  });
+});
