@@ -274,7 +274,14 @@ describe('the whole loop: scheduler, extender, operator and emulated GPUs', () =
   });
 
   it('serves tardiness and energy metrics on the operator, decisions on the extender', async () => {
-    const operator = await metrics('operator');
+    // The operator counts a completion when its watch reports the pod Succeeded: give it a moment to catch up.
+    const operator = await waitFor(
+      async () => {
+        const samples = await metrics('operator');
+        return (sumOf(samples, 'smartmig_job_tardiness_minutes_count') ?? 0) >= POD_COUNT && samples;
+      },
+      { description: `the operator to count ${POD_COUNT} completions`, timeoutMs: 15_000, intervalMs: 500 },
+    );
     expect(sumOf(operator, 'smartmig_job_tardiness_minutes_count')).toBeGreaterThanOrEqual(POD_COUNT);
     expect(sumOf(operator, 'smartmig_job_completions_total')).toBeGreaterThanOrEqual(POD_COUNT);
     const energy = nodeNames.map((node) => sumOf(operator, 'smartmig_gpu_energy_joules_total', { node }) ?? 0);
