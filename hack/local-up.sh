@@ -140,6 +140,7 @@ if [[ "$FRESH" == true ]]; then
     --secure-port="$APISERVER_PORT" \
     --cert-dir="$LOCAL_DIR/apiserver-certs" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+    --etcd-compaction-interval=1m \
     --tls-cert-file="$PKI/apiserver.crt" \
     --tls-private-key-file="$PKI/apiserver.key" \
     --client-ca-file="$PKI/ca.crt" \

@@ -98,9 +98,19 @@ describe('ListWatch', () => {
     expect(seen.retries).toEqual([]);
   });
 
-  it('re-lists when the resourceVersion it watches from is gone (410)', async () => {
+  it('re-lists when the resourceVersion it watches from is gone (410)', { timeout: 240_000 }, async () => {
     let first = true;
     const api = admin.makeApiClient(CoreV1Api);
+    // On a fresh cluster revision 1 still exists; wait until the apiserver has compacted it away
+    // (hack/local-up.sh compacts every minute), so watching from it really answers 410 Gone.
+    await waitFor(
+      () =>
+        api.listNamespacedConfigMap({ namespace: ns, resourceVersion: '1', resourceVersionMatch: 'Exact' }).then(
+          () => false,
+          (err: unknown) => (err as { code?: number }).code === 410,
+        ),
+      { description: 'etcd to compact revision 1', timeoutMs: 200_000, intervalMs: 5_000 },
+    );
     const seen = follow(admin, {
       // The first list claims a resourceVersion long compacted away.
       list: async () => {
