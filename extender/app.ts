@@ -57,7 +57,7 @@ export function buildExtender(deps: ExtenderDeps): FastifyInstance {
     // Strict validation: no type coercion, and bodies are never rewritten (Node objects are passed back).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   }) as unknown as FastifyInstance;
-  registerJsonBody(app, config.maxDepth);
+  registerJsonBody(app, config);
   app.setErrorHandler((err: FastifyError | ExtenderError, req, reply) => {
     const { statusCode, body } = errorReply(err, config);
     const verb = req.routeOptions.config.verb;

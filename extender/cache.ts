@@ -168,6 +168,14 @@ export class ClusterCache {
     return this.withUsage(nodeInfo(node));
   }
 
+  /** nodeStateFrom for a node whose facts have been read already (a Node item seen before). */
+  nodeStateOf(info: NodeInfo, resourceVersion: string | undefined): NodeMigState {
+    if (resourceVersion && this.versions.get(info.name) === resourceVersion) {
+      return this.nodeState(info.name) as NodeMigState;
+    }
+    return this.withUsage(info);
+  }
+
   allNodeStates(): NodeMigState[] {
     return [...this.nodes.keys()].map((n) => this.nodeState(n) as NodeMigState);
   }

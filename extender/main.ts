@@ -10,6 +10,7 @@ import { KubeBinder } from './binder.js';
 import { ClusterCache } from './cache.js';
 import { resolveConfig, type ExtenderConfig } from './config.js';
 import { startInformers, type Informers } from './informers.js';
+import { limitHeapGrowth } from './heap.js';
 import { createMetrics } from './metrics.js';
 
 export interface RunningExtender {
@@ -22,6 +23,7 @@ export interface RunningExtender {
 
 export async function startExtender(partial: Partial<ExtenderConfig>): Promise<RunningExtender> {
   const config = resolveConfig(partial);
+  limitHeapGrowth();
   const log = pino({ level: config.logLevel, base: { component: 'extender' } });
   const kc = loadKubeConfig(config.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);

@@ -1,14 +1,16 @@
 // The kube-scheduler extender verbs (k8s.io/kube-scheduler/extender/v1). With nodeCacheCapable the
 // scheduler sends node names and the extender reads nodes from its cache; without, it sends whole Node
 // objects and expects the passing ones back. Either way the slices in use come from the pod cache.
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { nodeChecker, scoreNodes, type NodeMigState, type PodDemand } from '../../policy/placement/node-score.js';
 import type { PodRecord } from '../cache.js';
 import type { ExtenderContext } from '../context.js';
 import { demandOf, scoreOptions } from '../context.js';
 import { ExtenderError } from '../errors.js';
-import { rawNodeItems } from '../json-body.js';
+import { registerJsonBody, sentNodeItems, type SentNodeItems } from '../json-body.js';
 import { ANNOTATION, type PlacementRecord } from '../kube.js';
+import { NodeItemMemo } from '../node-items.js';
 import {
   BindingResultSchema,
   ExtenderArgsSchema,
@@ -27,31 +29,102 @@ const UNKNOWN_NODE = 'node not in the smartmig extender cache yet';
 interface Candidates {
   readonly names: readonly string[];
   readonly states: readonly (NodeMigState | undefined)[];
+  /** Full-list mode: where each Node object lies in the request bytes (when the body parser found them). */
+  readonly sent?: SentNodeItems;
   readonly objects?: readonly Node[];
 }
 
-function candidates(args: ExtenderArgs, ctx: ExtenderContext): Candidates {
+function candidates(args: ExtenderArgs, body: object, ctx: ExtenderContext, memo: NodeItemMemo): Candidates {
   if (args.NodeNames) {
     const names = args.NodeNames;
     return { names, states: names.map((n) => ctx.cache.nodeState(n)) };
   }
   if (args.Nodes) {
     const objects = args.Nodes.items ?? [];
-    return {
-      names: objects.map((n) => n.metadata.name),
-      states: objects.map((n) => ctx.cache.nodeStateFrom(n)),
-      objects,
-    };
+    const found = sentNodeItems(body);
+    const sent = found?.spans.length === objects.length ? found : undefined;
+    return { names: objects.map((n) => n.metadata.name), states: sentStates(objects, sent, ctx, memo), sent, objects };
   }
   throw new ExtenderError('SMARTMIG_NO_NODES', 'ExtenderArgs has neither NodeNames (nodeCacheCapable) nor Nodes');
 }
 
+/**
+ * The states of the Nodes sent. An item the memo knew is a stand-in with only its name: its facts come
+ * from the memo. The other items have passed validation by now, so the memo learns them for next time.
+ */
+function sentStates(
+  objects: readonly Node[],
+  sent: SentNodeItems | undefined,
+  ctx: ExtenderContext,
+  memo: NodeItemMemo,
+): NodeMigState[] {
+  if (!sent) return objects.map((n) => ctx.cache.nodeStateFrom(n));
+  const known = [...sent.known];
+  const news: number[] = [];
+  for (let i = 0; i < known.length; i++) if (!known[i]) news.push(i);
+  const learnt = memo.remember(
+    sent.body,
+    news.map((i) => ({
+      span: sent.spans[i] as [number, number],
+      node: objects[i] as Node,
+      depth: sent.depths[i] ?? 1,
+    })),
+  );
+  news.forEach((i, j) => (known[i] = learnt[j]));
+  return objects.map((n, i) => {
+    const k = known[i];
+    return k ? ctx.cache.nodeStateOf(k.info, k.resourceVersion) : ctx.cache.nodeStateFrom(n);
+  });
+}
+
+const COMMA = Buffer.from(',');
+const LIST_END = Buffer.from(']}}');
+
+/**
+ * The filter result with the passing Node objects as the scheduler sent them: views of the request bytes,
+ * written out without copying (serialising up to megabytes of objects again would cost more than the
+ * decision, and copying them would add as much short-lived off-heap memory, which V8 answers with
+ * garbage collection). Consecutive passing items are one view, with the separators they had.
+ */
+function filterReplyParts(result: ExtenderFilterResult, passed: readonly number[], sent: SentNodeItems): Buffer[] {
+  const head = JSON.stringify(result);
+  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"Nodes":{"items":[`)];
+  for (let r = 0; r < passed.length;) {
+    let last = r;
+    while (last + 1 < passed.length && passed[last + 1] === (passed[last] as number) + 1) last++;
+    const start = (sent.spans[passed[r] as number] as readonly [number, number])[0];
+    const end = (sent.spans[passed[last] as number] as readonly [number, number])[1];
+    if (r > 0) parts.push(COMMA);
+    parts.push(sent.body.subarray(start, end));
+    r = last + 1;
+  }
+  parts.push(LIST_END);
+  return parts;
+}
+
+/** A stream of buffers that are all there already. */
+class BufferList extends Readable {
+  constructor(private parts: readonly Buffer[]) {
+    super();
+  }
+  override _read(): void {
+    for (const p of this.parts) this.push(p);
+    this.parts = [];
+    this.push(null);
+  }
+}
+
 export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Promise<void> {
+  // filter and prioritize get the same full Node lists again and again: their parser skips the items it
+  // has seen (node-items.ts). The memo is theirs alone, so this plugin has its own JSON parser.
+  const memo = new NodeItemMemo();
+  registerJsonBody(app, { ...ctx.config, memo });
+
   app.post('/filter', { schema: { body: ExtenderArgsSchema }, config: { verb: 'filter' } }, async (req, reply) => {
     const args = req.body as ExtenderArgs;
     const now = ctx.clock();
     const { demand } = demandOf(args.Pod, ctx, now);
-    const c = candidates(args, ctx);
+    const c = candidates(args, req.body as object, ctx, memo);
     const { passed, failed, unresolvable, rejected } = filterNodes(c, demand);
     for (const [reason, n] of rejected) ctx.metrics.rejectedNodes.inc({ reason }, n);
     ctx.metrics.decisions.inc({ verb: 'filter', outcome: passed.length > 0 ? 'fit' : 'no_fit' });
@@ -65,16 +138,13 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       result.NodeNames = passed.map((i) => c.names[i] as string);
       return result;
     }
-    // The passing Node objects go back as the scheduler sent them: sliced from the request text when the
-    // body parser found them there, which spares serialising up to megabytes of objects again.
-    const raw = rawNodeItems(req.body as object);
-    if (raw?.length !== c.objects.length) {
+    if (!c.sent) {
       result.Nodes = { items: passed.map((i) => c.objects?.[i]) };
       return result;
     }
-    const head = JSON.stringify(result);
-    const items = passed.map((i) => raw[i] as string).join(',');
-    return reply.type('application/json; charset=utf-8').send(`${head.slice(0, -1)},"Nodes":{"items":[${items}]}}`);
+    const parts = filterReplyParts(result, passed, c.sent);
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    return reply.type('application/json; charset=utf-8').header('content-length', length).send(new BufferList(parts));
   });
 
   app.post(
@@ -84,7 +154,7 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       const args = req.body as ExtenderArgs;
       const now = ctx.clock();
       const { demand } = demandOf(args.Pod, ctx, now);
-      const c = candidates(args, ctx);
+      const c = candidates(args, req.body as object, ctx, memo);
       const scores = new Array<number>(c.names.length).fill(0);
       if (Object.keys(demand.slices).length > 0) {
         const at: number[] = [];

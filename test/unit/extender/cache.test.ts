@@ -2,6 +2,7 @@
 // assumed ahead of the watch.
 import { describe, expect, it } from 'vitest';
 import { ClusterCache } from '../../../extender/cache.js';
+import { nodeInfo } from '../../../extender/kube.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
 import { counts, minutes, node, pod } from './builders.js';
 
@@ -93,6 +94,19 @@ describe('ClusterCache.nodeStateFrom', () => {
     const newer = node('a', { labels: { 'nvidia.com/mig.config.state': 'pending' } });
     newer.metadata.resourceVersion = '8';
     const s = c.nodeStateFrom(newer);
+    expect(s.reconfiguring).toBe(true);
+    expect(counts(s.used)).toEqual({ '1g.5gb': 1 });
+  });
+});
+
+describe('ClusterCache.nodeStateOf', () => {
+  it('reuses the cached state at the cached resourceVersion, and builds one from the facts given otherwise', () => {
+    const c = new ClusterCache(new ProfileBook());
+    c.upsertNode({ ...node('a'), metadata: { ...node('a').metadata, resourceVersion: '7' } });
+    c.upsertPod(pod('p', { nodeName: 'a' }), minutes(0));
+    const facts = nodeInfo(node('a', { labels: { 'nvidia.com/mig.config.state': 'pending' } }));
+    expect(c.nodeStateOf(facts, '7')).toBe(c.nodeState('a'));
+    const s = c.nodeStateOf(facts, '8');
     expect(s.reconfiguring).toBe(true);
     expect(counts(s.used)).toEqual({ '1g.5gb': 1 });
   });

@@ -1,6 +1,7 @@
 // Fuzzing every route with fast-check: whatever arrives (random JSON, valid bodies with one field
-// replaced, garbage text, deep nesting, odd annotations and quantities), the extender answers below 500
-// with a JSON error that has a code and a message, and still answers good requests afterwards.
+// replaced, garbage text, deep nesting, odd annotations and quantities, full Node lists edited as text),
+// the extender answers below 500 with a JSON error that has a code and a message, and still answers good
+// requests afterwards.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildExtender } from '../../../extender/app.js';
@@ -155,6 +156,34 @@ const oddPods = fc
     return json(url, { Pod: p, NodeNames: NAMES });
   });
 
+/**
+ * Full Node lists edited as text, near brackets and quotes: the extender skips parsing items it has seen
+ * before (node-items.ts), and what surrounds them must still be read as strictly as ever.
+ */
+const editedLists = fc
+  .tuple(
+    fc.constantFrom('/scheduler/filter', '/scheduler/prioritize'),
+    fc.array(
+      fc.tuple(
+        fc.nat(),
+        fc.nat({ max: 4 }),
+        fc.oneof(
+          fc.constantFrom(',', ']', '}', '{', '"', '\\', ' ', ':', '{}', '"__proto__":1,'),
+          fc.string({ maxLength: 6 }),
+        ),
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
+  )
+  .map(([url, edits]) => {
+    let text = JSON.stringify(VALID['/scheduler/prioritize']);
+    for (const [at, remove, insert] of edits) {
+      const i = at % (text.length + 1);
+      text = text.slice(0, i) + insert + text.slice(i + remove);
+    }
+    return { url, payload: text, contentType: 'application/json' };
+  });
+
 async function send(r: Request) {
   const headers: Record<string, string> = r.contentType ? { 'content-type': r.contentType } : {};
   return app.inject({ method: 'POST', url: r.url, payload: r.payload, headers });
@@ -164,7 +193,7 @@ describe('fuzzing the extender', () => {
   it(`answers ${RUNS} hostile requests below 500, with a JSON error for every refusal`, async () => {
     let refused = 0;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(anyJson, mutated, garbage, deep, oddPods), async (r) => {
+      fc.asyncProperty(fc.oneof(anyJson, mutated, garbage, deep, oddPods, editedLists), async (r) => {
         const res = await send(r);
         expect(res.statusCode).toBeLessThan(500);
         if (res.statusCode >= 400) {

@@ -337,7 +337,7 @@ describe('jsonDepth', () => {
 });
 
 describe('scanJson', () => {
-  const spans = (text: string) => scanJson(text).items?.map(([a, b]) => text.slice(a, b));
+  const spans = (text: string) => scanJson(text).items?.spans.map(([a, b]) => text.slice(a, b));
   it('finds each element of Nodes.items in the text', () => {
     const text =
       '{"Pod":{"items":[{"x":1}]},"Nodes":{"metadata":{},"items":[ {"a":[1]} ,{"b":"}]"}]},"NodeNames":null}';
