@@ -1,6 +1,7 @@
 // Profiling aid for the extender benchmark: runs one scenario in-process through inject() so that
 // `node --cpu-prof` sees only the extender. Not a benchmark; prints mean service time per verb.
 //   node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof test/bench/extender-profile.ts cache-5000
+// Scenarios: cache-500, cache-5000, nodes-1000 (the same list each time), nodes-1000-new (every Node new).
 import { buildExtender } from '../../extender/app.js';
 import { ClusterCache } from '../../extender/cache.js';
 import { ProfileBook } from '../../policy/workload/job.js';
@@ -22,14 +23,29 @@ const app = buildExtender({
 });
 const names = nodes.map((n) => n.metadata.name);
 const pod = benchPod('pending', 'pending-uid', 'nvidia.com/mig-1g.5gb', createRng(1));
-const body = JSON.stringify(
-  scenario === 'nodes-1000'
-    ? { Pod: pod, Nodes: { items: nodes.slice(0, 1000) }, NodeNames: null }
-    : { Pod: pod, Nodes: null, NodeNames: scenario === 'cache-5000' ? names : names.slice(0, 500) },
-);
+/** Round `round`'s body; in nodes-1000-new every Node object is new to the extender (a newer resourceVersion). */
+const bodyOf = (round: number): string =>
+  JSON.stringify(
+    scenario === 'nodes-1000'
+      ? { Pod: pod, Nodes: { items: nodes.slice(0, 1000) }, NodeNames: null }
+      : scenario === 'nodes-1000-new'
+        ? {
+            Pod: pod,
+            Nodes: {
+              items: nodes.slice(0, 1000).map((n) => ({
+                ...n,
+                metadata: { ...n.metadata, resourceVersion: `${n.metadata.resourceVersion}.${round}` },
+              })),
+            },
+            NodeNames: null,
+          }
+        : { Pod: pod, Nodes: null, NodeNames: scenario === 'cache-5000' ? names : names.slice(0, 500) },
+  );
+let body = bodyOf(0);
 for (const verb of ['filter', 'prioritize']) {
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
+    if (scenario === 'nodes-1000-new') body = bodyOf(verb === 'filter' ? i : rounds + i);
     const t0 = performance.now();
     const r = await app.inject({
       method: 'POST',

@@ -4,20 +4,28 @@
 //   cache-500    nodeCacheCapable, 500 NodeNames per request: what kube-scheduler sends in a 5,000-node
 //                cluster (its default percentageOfNodesToScore stops the feasible-node search at 10 %)
 //   cache-5000   nodeCacheCapable, all 5,000 NodeNames (percentageOfNodesToScore: 100)
-//   nodes-1000   full `Nodes` lists of 1,000 kubelet-sized Node objects (nodeCacheCapable: false)
+//   nodes-1000   full `Nodes` lists of 1,000 kubelet-sized Node objects (nodeCacheCapable: false); the
+//                same two lists again and again, as a scheduler sends them while no node changes
+//   nodes-1000-churn  the same, with 10 of the 1,000 Node objects new in every request (a kubelet status
+//                update each), so the extender parses those afresh
+// Before the full-list scenarios, the first filter and prioritize of each list are timed on their own:
+// the extender has seen none of their Node objects yet (as after a restart).
 // Filter and prioritize alternate on every connection; latency is per request and per filter+prioritize
 // pair (the scheduler calls them back to back). Prints figures; never fails on a target.
 //
 //   npm run bench -- extender          (or: node --import tsx test/bench/extender.bench.ts [--quick])
+//   --only nodes-1000                  only the scenarios whose name starts so (after the warm-up)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildExtender } from '../../extender/app.js';
 import type { Binder } from '../../extender/binder.js';
 import { ClusterCache } from '../../extender/cache.js';
+import { limitHeapGrowth } from '../../extender/heap.js';
 import { createMetrics } from '../../extender/metrics.js';
 import { ProfileBook } from '../../policy/workload/job.js';
 import { createRng } from '../../policy/random.js';
+import type { Node, Pod } from '../../extender/schemas.js';
 import { benchPod, syntheticCluster } from './extender-cluster.js';
 
 const CLUSTER = { nodes: 5_000, gpusPerNode: 8, pods: 50_000, seed: 7 };
@@ -39,6 +47,8 @@ interface Figures {
 // ---- server (child process) ----
 
 async function serve(): Promise<void> {
+  // As `smartmig extender` does (extender/main.ts).
+  limitHeapGrowth();
   const started = performance.now();
   const { nodes, pods } = syntheticCluster(CLUSTER);
   const cache = new ClusterCache(new ProfileBook());
@@ -57,7 +67,9 @@ async function serve(): Promise<void> {
     config: { bodyLimit: 64 * 1024 * 1024 },
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  (globalThis as { gc?: () => void }).gc?.();
+  // No explicit gc() here, although it would make the idle figure tidier: after a forced collection V8
+  // kept the old generation's limit so tight that it ran a full mark-compact every eight or so full-list
+  // requests (78 in 8 s against 2 without it), which a production extender never does.
   const ready = {
     address,
     nodes: cache.nodeCount,
@@ -143,17 +155,21 @@ function startServer(): Promise<{ child: ChildProcess; address: string; info: Re
   const self = fileURLToPath(import.meta.url);
   // Extra V8 flags for the server, e.g. SMARTMIG_BENCH_NODE_FLAGS=--max-old-space-size=256.
   const flags = (process.env['SMARTMIG_BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-  const node = [process.execPath, ...flags, '--import', 'tsx', '--expose-gc', self, '--serve'];
+  const node = [process.execPath, ...flags, '--import', 'tsx', self, '--serve'];
   // Pin the server to one core when taskset exists (Linux); the load generator keeps the others.
   const child = spawn('taskset', ['-c', '0', ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let buf = '';
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    let ready = false;
     child.stdout?.on('data', (d: Buffer) => {
+      // After READY, whatever the server prints (e.g. --trace-gc lines) goes to stderr.
+      if (ready) return void process.stderr.write(d);
       buf += d.toString();
       const m = /READY (.*)\n/.exec(buf);
       if (m) {
+        ready = true;
         const info = JSON.parse(m[1] as string) as Record<string, unknown>;
         resolve({ child, address: info['address'] as string, info });
       }
@@ -185,9 +201,22 @@ async function serverMeans(address: string): Promise<Record<string, number>> {
 const lastServer: Record<string, { s: number; c: number }> = {};
 
 async function residentMB(address: string): Promise<number> {
+  return (await memoryMB(address)).rss as number;
+}
+
+/** Resident memory of the server and what V8 holds of it: heap (total, used) and off-heap (external). */
+async function memoryMB(address: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${address}/metrics`)).text();
-  const m = /^smartmig_extender_process_resident_memory_bytes (\d+)/m.exec(text);
-  return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN;
+  const mb = (metric: string) => {
+    const m = new RegExp(`^smartmig_extender_${metric} (\\d+)`, 'm').exec(text);
+    return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN;
+  };
+  return {
+    rss: mb('process_resident_memory_bytes'),
+    heapTotal: mb('nodejs_heap_size_total_bytes'),
+    heapUsed: mb('nodejs_heap_size_used_bytes'),
+    external: mb('nodejs_external_memory_bytes'),
+  };
 }
 
 function requestBodies(quick: boolean) {
@@ -219,12 +248,48 @@ function requestBodies(quick: boolean) {
         }),
       );
     }),
+    nodes1000Churn: churnBodies(nodes.slice(0, 1000), pending(0)),
   };
 }
 
+/** Nodes whose objects change between consecutive requests of the churn scenario. */
+const CHURN = 10;
+const CHURN_VARIANTS = 4;
+
+/**
+ * The same 1,000 nodes in four variants that differ in CHURN nodes (a newer resourceVersion and
+ * heartbeat, as after a kubelet status update). Filter gets variants 0 and 2, prioritize 1 and 3, so each
+ * request carries CHURN Node objects that differ from the ones the request before it sent.
+ */
+function churnBodies(nodes: Node[], pod: Pod): [string, string][] {
+  const variant = (v: number) =>
+    JSON.stringify({
+      Pod: pod,
+      Nodes: {
+        metadata: {},
+        items: nodes.map((n, i) => {
+          if (i % (nodes.length / CHURN) !== 0) return n;
+          const status = n.status as unknown as { conditions: { lastHeartbeatTime: string }[] };
+          const heartbeat = `2026-01-01T00:0${v}:00Z`;
+          return {
+            ...n,
+            metadata: { ...n.metadata, resourceVersion: `${n.metadata.resourceVersion}${v}` },
+            status: { ...status, conditions: status.conditions.map((c) => ({ ...c, lastHeartbeatTime: heartbeat })) },
+          };
+        }),
+      },
+      NodeNames: null,
+    });
+  const bodies = Array.from({ length: CHURN_VARIANTS }, (_, v) => variant(v));
+  return [
+    [bodies[0] as string, bodies[1] as string],
+    [bodies[2] as string, bodies[3] as string],
+  ];
+}
+
 export async function run(
-  opts: { quick?: boolean } = {},
-): Promise<{ figures: Figures[]; memory: Record<string, number> }> {
+  opts: { quick?: boolean; only?: string } = {},
+): Promise<{ figures: Figures[]; memory: Record<string, number>; cold?: Record<string, number> }> {
   const quick = opts.quick ?? false;
   const seconds = quick ? 3 : 10;
   const bodies = requestBodies(quick);
@@ -243,18 +308,52 @@ export async function run(
       ['cache-5000', bodies.cache5000, 4],
       ['nodes-1000', bodies.nodes1000, 1],
       ['nodes-1000', bodies.nodes1000, 2],
+      ['nodes-1000-churn', bodies.nodes1000Churn, 1],
     ];
+    let cold: Record<string, number> | undefined;
     for (const [scenario, b, connections] of plan) {
+      if (opts.only && !scenario.startsWith(opts.only)) continue;
+      // The first full lists an extender sees are all new to it: measured apart, once, as a warm-up.
+      if (scenario.startsWith('nodes-') && !cold) cold = await firstSight(address, bodies.nodes1000);
       const f = await load(address, scenario, b, connections, seconds);
       figures.push({ ...f, serverMean: await serverMeans(address) });
       if (scenario === 'cache-5000' && connections > 1) memory['afterCacheMB'] = await residentMB(address);
     }
-    memory['peakMB'] = await residentMB(address);
-    return { figures, memory };
+    const end = await memoryMB(address);
+    memory['peakMB'] = end['rss'] as number;
+    memory['heapTotalMB'] = end['heapTotal'] as number;
+    memory['heapUsedMB'] = end['heapUsed'] as number;
+    memory['externalMB'] = end['external'] as number;
+    return { figures, memory, cold };
   } finally {
     child.removeAllListeners('exit');
     child.kill('SIGTERM');
   }
+}
+
+/**
+ * Client-side latency (ms) of the first filter and prioritize of each full-list body, before the extender
+ * has seen any of its Node objects (as after a restart); the benchmark's own requests come after these.
+ */
+async function firstSight(address: string, bodies: [string, string][]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [k, [f, p]] of bodies.entries()) {
+    for (const [verb, body] of [
+      ['filter', f],
+      ['prioritize', p],
+    ] as const) {
+      const t0 = performance.now();
+      const res = await fetch(`${address}/scheduler/${verb}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      await res.arrayBuffer();
+      out[`${verb}${k}`] = round(performance.now() - t0);
+    }
+  }
+  await serverMeans(address);
+  return out;
 }
 
 function print(r: Awaited<ReturnType<typeof run>>): void {
@@ -272,12 +371,16 @@ function print(r: Awaited<ReturnType<typeof run>>): void {
   console.table(rows);
   const m = r.memory;
   console.log(
-    `resident memory: ${m['idleMB']} MB loaded, ${m['afterCacheMB']} MB after the nodeCacheCapable runs, ${m['peakMB']} MB after the full Node lists`,
+    `resident memory: ${m['idleMB']} MB loaded, ${m['afterCacheMB']} MB after the nodeCacheCapable runs, ${m['peakMB']} MB after the full Node lists (V8 heap ${m['heapUsedMB']} of ${m['heapTotalMB']} MB, off-heap ${m['externalMB']} MB)`,
   );
+  if (r.cold) console.log(`first sight of each full list (nothing memoised yet), ms: ${JSON.stringify(r.cold)}`);
   console.log(`JSON ${JSON.stringify(r)}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv.includes('--serve')) await serve();
-  else print(await run({ quick: process.argv.includes('--quick') }));
+  else {
+    const only = process.argv.indexOf('--only');
+    print(await run({ quick: process.argv.includes('--quick'), only: only > 0 ? process.argv[only + 1] : undefined }));
+  }
 }
