@@ -1,7 +1,7 @@
 // The shared list/watch loop (kube/list-watch.ts) against the real API server: it lists in pages, resumes
 // after the server ends a watch, re-lists when its resourceVersion is gone (410), retries a failing list,
 // and backs off while the API server is unreachable (through the cuttable relay), then catches up.
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListWatch, listPage, type ListPage, type ListWatchSpec } from '../../kube/list-watch.js';
 import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
@@ -13,7 +13,7 @@ const core = admin.makeApiClient(CoreV1Api);
 const SELECTOR = 'smartmig.io/list-watch-test=true';
 let ns = '';
 let relay: Cuttable;
-const loops: ListWatch<V1ConfigMap>[] = [];
+const loops: { stop(): void }[] = [];
 
 /** A loop over the namespace's test ConfigMaps, and what it saw: lists, pages, restarts, names held. */
 function follow(
@@ -99,33 +99,70 @@ describe('ListWatch', () => {
   });
 
   it('re-lists when the resourceVersion it watches from is gone (410)', { timeout: 240_000 }, async () => {
-    let first = true;
+    // Events, because kube-apiserver keeps no watch cache for them (DefaultWatchCacheSizes sets 0): a
+    // watch is served by etcd itself, so a compacted revision really answers 410 Gone. A cached resource
+    // would not: its watch cache answers from the oldest revision it holds, which on a fresh cluster can
+    // be revision 1 for a long time, whatever etcd has compacted.
     const api = admin.makeApiClient(CoreV1Api);
-    // On a fresh cluster revision 1 still exists; wait until the apiserver has compacted it away
-    // (hack/local-up.sh compacts every minute), so watching from it really answers 410 Gone.
+    const event = (name: string): Promise<unknown> =>
+      api.createNamespacedEvent({
+        namespace: ns,
+        body: {
+          metadata: { name, labels: { 'smartmig.io/list-watch-test': 'true' } },
+          involvedObject: { kind: 'ConfigMap', name: 'cm-3', namespace: ns, apiVersion: 'v1' },
+          reason: 'ListWatchTest',
+          message: name,
+          type: 'Normal',
+        },
+      });
+    // hack/local-up.sh compacts every minute; on a fresh cluster wait until revision 1 is gone.
     await waitFor(
       () =>
-        api.listNamespacedConfigMap({ namespace: ns, resourceVersion: '1', resourceVersionMatch: 'Exact' }).then(
+        api.listNamespacedEvent({ namespace: ns, resourceVersion: '1', resourceVersionMatch: 'Exact' }).then(
           () => false,
           (err: unknown) => (err as { code?: number }).code === 410,
         ),
       { description: 'etcd to compact revision 1', timeoutMs: 200_000, intervalMs: 5_000 },
     );
-    const seen = follow(admin, {
-      // The first list claims a resourceVersion long compacted away.
-      list: async () => {
-        const r = await api.listNamespacedConfigMap({ namespace: ns, labelSelector: SELECTOR });
-        const page = listPage(r.items, r.metadata);
-        if (!first) return page;
-        first = false;
-        return { ...page, resourceVersion: '1' };
+    await event('ev-1');
+    let first = true;
+    const lists: string[][] = [];
+    const names = new Set<string>();
+    const retries: number[] = [];
+    const lw = new ListWatch<CoreV1Event>(
+      {
+        resource: 'events',
+        path: `/api/v1/namespaces/${ns}/events`,
+        labelSelector: SELECTOR,
+        // The first list claims revision 1, long compacted away.
+        list: async () => {
+          const r = await api.listNamespacedEvent({ namespace: ns, labelSelector: SELECTOR });
+          const page = listPage(r.items, r.metadata);
+          if (!first) return page;
+          first = false;
+          return { ...page, resourceVersion: '1' };
+        },
+        onList: (items) => {
+          lists.push(items.map((e) => e.metadata.name ?? ''));
+          names.clear();
+          for (const e of items) names.add(e.metadata.name ?? '');
+        },
+        onEvent: (type, e) => {
+          if (type === 'DELETED') names.delete(e.metadata.name ?? '');
+          else names.add(e.metadata.name ?? '');
+        },
+        onRestart: (_err, retryInMs) => retries.push(retryInMs),
       },
-    });
-    await seen.lw.start();
-    await waitFor(() => seen.lists === 2, { description: 'a re-list after 410' });
-    await create('cm-9');
-    await waitFor(() => seen.names.has('cm-9'), { description: 'events after the re-list' });
-    expect(seen.retries).toEqual([]);
+      admin,
+    );
+    loops.push(lw);
+    await lw.start();
+    await waitFor(() => lists.length === 2, { description: 'a re-list after 410' });
+    expect(lists[1]).toEqual(['ev-1']);
+    await event('ev-2');
+    await waitFor(() => names.has('ev-2'), { description: 'events after the re-list' });
+    // A 410 is not a failure: the loop re-lists at once, without back-off.
+    expect(retries).toEqual([]);
   });
 
   it('retries a failing list with growing back-off, and start() resolves once one succeeds', async () => {
