@@ -3,11 +3,9 @@
 // are not free fails at admission with OutOf<resource>; a deleted pod frees its devices at once (there are
 // no containers to stop, so a graceful deletion is confirmed with grace period 0).
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
-import type { ResolvedConfig } from './config.js';
+import type { AgentDeps } from './agent-deps.js';
 import type { Device, Preference } from './devices.js';
 import { deviceName } from './devices.js';
-import type { Kube } from './kube.js';
 import { MERGE_PATCH, STRATEGIC_PATCH, errorText, ignoreNotFound, statusCode } from './kube.js';
 import {
   PLACEMENT_ANNOTATION,
@@ -16,20 +14,13 @@ import {
   RECONFIGURED_REASON,
   WORK_ANNOTATION,
 } from './labels.js';
-import type { FakeGpuMetrics, PodOutcome } from './metrics.js';
+import type { PodOutcome } from './metrics.js';
 import type { NodeAgent } from './node-agent.js';
-import type { NodeWriter } from './node-writer.js';
 import type { StatusPatch } from './pod-status.js';
 import { killedPatch, rejectedPatch, runningPatch, succeededPatch } from './pod-status.js';
 import { gpuRequests, runPlan } from './runtime.js';
 
-export interface KubeletDeps {
-  readonly config: ResolvedConfig;
-  readonly kube: Kube;
-  readonly writer: NodeWriter;
-  readonly log: Logger;
-  readonly metrics: FakeGpuMetrics;
-  readonly now: () => Date;
+export interface KubeletDeps extends AgentDeps {
   readonly agent: (node: string) => NodeAgent | undefined;
 }
 

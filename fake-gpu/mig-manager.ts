@@ -5,8 +5,7 @@
 // Like the real one it does not check whether a GPU still runs pods: it records and reports it instead.
 import type { V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { ResolvedConfig } from './config.js';
-import type { Kube } from './kube.js';
+import type { AgentDeps } from './agent-deps.js';
 import { errorText, statusCode } from './kube.js';
 import {
   MIG_FAILURE_ANNOTATION,
@@ -18,7 +17,7 @@ import {
 } from './labels.js';
 import type { MigPartedConfigs, Resolution } from './mig-parted.js';
 import { parseMigPartedConfig, resolveConfig } from './mig-parted.js';
-import type { FakeGpuMetrics, ReconfigurationResult } from './metrics.js';
+import type { ReconfigurationResult } from './metrics.js';
 import type { NodeAgent } from './node-agent.js';
 import { gfdLabelPatch, gfdLabels, nodeResources, resourcePatch, withoutDevices } from './node-builder.js';
 import { NodeWriter } from './node-writer.js';
@@ -32,13 +31,7 @@ export interface BusyReconfiguration {
   readonly at: Date;
 }
 
-export interface MigManagerDeps {
-  readonly config: ResolvedConfig;
-  readonly kube: Kube;
-  readonly writer: NodeWriter;
-  readonly log: Logger;
-  readonly metrics: FakeGpuMetrics;
-  readonly now: () => Date;
+export interface MigManagerDeps extends AgentDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** Called when pods lost their devices to a reconfiguration. */
   readonly onPodsLostDevices: (agent: NodeAgent, pods: readonly string[], message: string) => void;

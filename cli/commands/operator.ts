@@ -40,7 +40,7 @@ Flags:
                            kubelet to refresh mig-manager's mounted copy); default ${D.configSettleMs / 1000}
   --log-level LEVEL        ${LOG_LEVELS.join(', ')}; default info`;
 
-const FLAGS = {
+export const FLAGS = {
   kubeconfig: { type: 'string' },
   'metrics-port': { type: 'string' },
   'leader-elect': { type: 'boolean' },

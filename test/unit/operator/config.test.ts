@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { operatorConfigFromFlags } from '../../../cli/commands/operator.js';
+import { FLAGS, operatorConfigFromFlags } from '../../../cli/commands/operator.js';
 import { parseFlags } from '../../../cli/args.js';
 import { main } from '../../../cli/main.js';
 import { UsageError } from '../../../cli/usage-error.js';
 import { staleOutputs } from '../../../operator/api/generate.js';
 import { ConfigError, DEFAULT_CONFIG, parseConfigMapRef, resolveConfig } from '../../../operator/config.js';
-
-const FLAGS = {
-  kubeconfig: { type: 'string' },
-  'metrics-port': { type: 'string' },
-  'leader-elect': { type: 'boolean' },
-  'mig-config-map': { type: 'string' },
-  'lease-namespace': { type: 'string' },
-  identity: { type: 'string' },
-  resync: { type: 'string' },
-  'config-settle': { type: 'string' },
-  'log-level': { type: 'string' },
-} as const;
 
 const fromFlags = (argv: string[]) => operatorConfigFromFlags(parseFlags(argv, FLAGS));
 
