@@ -1,14 +1,42 @@
 // Kubernetes client configuration shared by every adapter (extender, operator, fake-gpu).
-import { KubeConfig } from '@kubernetes/client-node';
+import { Agent } from 'node:https';
+import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 
 /** A kubeconfig that cannot be used: the caller's to fix, so the CLI prints it as one line. */
 export class KubeConfigError extends Error {
   override readonly name = 'KubeConfigError';
 }
 
+/** The TLS options of an agent that decide which connections it may share. */
+const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
+
+/**
+ * client-node 1.x gives every API call a new https.Agent, so a new TCP connection and TLS handshake each
+ * time; under load (the extender binding pod after pod, fake-gpu patching statuses) the handshakes cost
+ * more CPU than the calls. This one hands every call the same keep-alive agent while the credentials stay
+ * the same; rotated credentials (a re-read certificate file) get a new agent.
+ */
+export class PooledKubeConfig extends KubeConfig {
+  private pooled: { readonly key: string; readonly agent: Agent } | undefined;
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const made = context.getAgent();
+    // Proxy agents and plain HTTP keep client-node's own agent.
+    if (made?.constructor !== Agent) return;
+    const options = (made as Agent).options;
+    const key = TLS_KEYS.map((k) => String(options[k] ?? '')).join('\0');
+    if (this.pooled?.key !== key) {
+      // The previous agent is left to close its idle sockets: calls in flight may still use it.
+      this.pooled = { key, agent: new Agent({ ...options, keepAlive: true, scheduling: 'lifo' }) };
+    }
+    context.setAgent(this.pooled.agent);
+  }
+}
+
 /** Loads a kubeconfig file, or else the in-cluster service account, $KUBECONFIG or ~/.kube/config. */
 export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   try {
     if (file) kc.loadFromFile(file);
     else kc.loadFromDefault();

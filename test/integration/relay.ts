@@ -9,11 +9,14 @@ export class Cuttable {
   private readonly open = new Set<Socket>();
   /** Kept across cut() so that start() listens again where the kubeconfigs point. */
   port = 0;
+  /** Connections accepted so far. */
+  accepted = 0;
 
   constructor(private readonly target: URL) {}
 
   async start(): Promise<void> {
     this.server = createServer((inbound) => {
+      this.accepted++;
       const outbound = connect(Number(this.target.port), this.target.hostname);
       for (const s of [inbound, outbound]) {
         this.open.add(s);
@@ -33,8 +36,8 @@ export class Cuttable {
   }
 
   /** An identity's kubeconfig, pointed at the relay. */
-  kubeConfig(identity: Identity): KubeConfig {
-    const kc = new KubeConfig();
+  kubeConfig(identity: Identity, make: () => KubeConfig = () => new KubeConfig()): KubeConfig {
+    const kc = make();
     kc.loadFromFile(kubeconfigPath(identity));
     const current = kc.getCurrentCluster();
     kc.clusters = kc.clusters.map((c) =>

@@ -1,0 +1,51 @@
+// kube/config.ts against the real API server, through a relay that counts connections: the adapters'
+// kubeconfig reuses one TLS connection for call after call, where client-node's own opens one per call.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PooledKubeConfig } from '../../kube/config.js';
+import { loadKubeConfig } from '../support/cluster.js';
+import { Cuttable } from './relay.js';
+
+const CALLS = 8;
+let relay: Cuttable;
+
+beforeAll(async () => {
+  relay = new Cuttable(new URL(loadKubeConfig('admin').getCurrentCluster()?.server ?? ''));
+  await relay.start();
+});
+
+afterAll(async () => {
+  await relay?.cut();
+});
+
+/** Connections the relay accepted while `kc` made CALLS sequential API calls. */
+async function connectionsFor(kc: KubeConfig): Promise<number> {
+  const api = kc.makeApiClient(CoreV1Api);
+  const before = relay.accepted;
+  for (let i = 0; i < CALLS; i++) {
+    const ns = await api.readNamespace({ name: 'default' });
+    expect(ns.metadata?.name).toBe('default');
+  }
+  return relay.accepted - before;
+}
+
+describe('the adapters’ kubeconfig', () => {
+  it('makes sequential API calls over one connection', async () => {
+    expect(await connectionsFor(relay.kubeConfig('admin', () => new PooledKubeConfig()))).toBe(1);
+  });
+
+  it('is needed: client-node alone connects afresh for every call', async () => {
+    expect(await connectionsFor(relay.kubeConfig('admin'))).toBe(CALLS);
+  });
+
+  it('still authenticates each identity as itself', async () => {
+    // The unprivileged identity may not read namespaces; a shared agent must not lend it admin's connection.
+    const admin = relay.kubeConfig('admin', () => new PooledKubeConfig());
+    const nobody = relay.kubeConfig('unprivileged', () => new PooledKubeConfig());
+    await admin.makeApiClient(CoreV1Api).readNamespace({ name: 'default' });
+    await expect(nobody.makeApiClient(CoreV1Api).readNamespace({ name: 'default' })).rejects.toMatchObject({
+      code: 403,
+    });
+  });
+});
