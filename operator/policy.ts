@@ -2,6 +2,7 @@
 // each issue has a code, the field path and a message for `kubectl describe`). No I/O.
 import { findGpuModel, type GpuModel } from '../policy/mig/catalog.js';
 import { parseLayout } from '../policy/mig/layout-text.js';
+import type { ControllerTraits } from '../policy/repartition/controller.js';
 import type { GpuLayoutEntry, LabelSelector, MigPartition } from './api/types.js';
 import { durationMs, timeMs } from './facts.js';
 import { countsKey, countsToLayout, type GpuTarget } from './migparted.js';
@@ -14,9 +15,10 @@ export type { GpuTarget } from './migparted.js';
  * - `UnknownController`: no repartitioning controller has that name.
  * - `InvalidDuration`: a limit is not a duration.
  * - `DuplicateGpu`: two static entries name the same GPU.
+ * - `ModelNotSupported`: `dynamic.model` is set for a controller that takes no model.
  */
 export type SpecIssueCode =
-  'InvalidLayout' | 'InvalidSelector' | 'UnknownController' | 'InvalidDuration' | 'DuplicateGpu';
+  'InvalidLayout' | 'InvalidSelector' | 'UnknownController' | 'InvalidDuration' | 'DuplicateGpu' | 'ModelNotSupported';
 
 export interface SpecIssue {
   readonly code: SpecIssueCode;
@@ -104,19 +106,36 @@ function limitMs(text: string | undefined, fallback: string, path: string, issue
   return ms;
 }
 
-export function resolvePolicy(mp: MigPartition, controllers: ReadonlySet<string>): ResolvedPolicy {
+/** The controller a Dynamic policy names, and its model, checked against what the controllers take. */
+function controllerIssues(
+  spec: MigPartition['spec'],
+  controller: string,
+  controllers: ReadonlyMap<string, ControllerTraits>,
+): SpecIssue[] {
+  if (spec.mode !== 'Dynamic') return [];
+  const traits = controllers.get(controller);
+  if (!traits) {
+    const known = [...controllers.keys()].sort().join(', ');
+    const message = `no controller named ${controller} (known: ${known})`;
+    return [{ code: 'UnknownController', path: 'spec.dynamic.controller', message }];
+  }
+  const model = spec.dynamic?.model;
+  if (model !== undefined && !traits.takesModel) {
+    const takers = [...controllers].filter(([, t]) => t.takesModel).map(([name]) => name);
+    const which =
+      takers.length > 0 ? `controllers that take one: ${takers.sort().join(', ')}` : 'no controller takes one';
+    const message = `controller ${controller} takes no model, so "${model}" would be ignored (${which}); remove model or name such a controller`;
+    return [{ code: 'ModelNotSupported', path: 'spec.dynamic.model', message }];
+  }
+  return [];
+}
+
+export function resolvePolicy(mp: MigPartition, controllers: ReadonlyMap<string, ControllerTraits>): ResolvedPolicy {
   const spec = mp.spec;
   const issues: SpecIssue[] = selectorIssues(spec.nodeSelector);
   const limits = spec.limits ?? {};
   const controller = spec.dynamic?.controller ?? DEFAULTS.controller;
-  if (spec.mode === 'Dynamic' && !controllers.has(controller)) {
-    const known = [...controllers].sort().join(', ');
-    issues.push({
-      code: 'UnknownController',
-      path: 'spec.dynamic.controller',
-      message: `no controller named ${controller} (known: ${known})`,
-    });
-  }
+  issues.push(...controllerIssues(spec, controller, controllers));
   const gpuModel = spec.gpuModel === undefined ? undefined : findGpuModel(spec.gpuModel);
   const policy: ResolvedPolicy = {
     name: mp.metadata?.name ?? '',

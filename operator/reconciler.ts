@@ -249,7 +249,7 @@ export class Reconciler {
     const c = this.deps.config;
     return planRound(snap, {
       controllerFor: this.controllerFor,
-      controllerNames: new Set(CONTROLLERS.keys()),
+      controllers: CONTROLLERS,
       settleMs: c.configSettleMs,
       backoff: (n) => Math.min(c.backoffMaxMs, c.backoffBaseMs * 2 ** Math.max(0, n - 1)),
       statusNodeLimit: c.statusNodeLimit,

@@ -2,7 +2,7 @@
 // become, and what to write (ConfigMap entries, node labels/annotations/taints, statuses, events). Pure: the
 // reconciler builds the snapshot and commits the plan.
 import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
-import type { Repartitioner } from '../../policy/repartition/controller.js';
+import type { ControllerTraits, Repartitioner } from '../../policy/repartition/controller.js';
 import type { MigPartition, MigPartitionStatus } from '../api/types.js';
 import { timeMs, type NodeFacts, type PodFacts } from '../facts.js';
 import {
@@ -43,7 +43,8 @@ export interface Snapshot {
 export interface PlanOptions {
   /** The repartitioner for a Dynamic policy, or undefined when none has the policy's controller name. */
   readonly controllerFor: (policy: ResolvedPolicy) => Repartitioner | undefined;
-  readonly controllerNames: ReadonlySet<string>;
+  /** Every controller name a policy may give, with what it takes. */
+  readonly controllers: ReadonlyMap<string, ControllerTraits>;
   readonly settleMs: number;
   readonly backoff: (failures: number) => number;
   /** Most nodes listed in a status. */
@@ -135,7 +136,7 @@ function modelOf(policy: ResolvedPolicy, n: NodeFacts): GpuModel | undefined {
 
 function planPartition(st: RoundState, mp: MigPartition): void {
   const { snap, opts } = st;
-  const policy = resolvePolicy(mp, opts.controllerNames);
+  const policy = resolvePolicy(mp, opts.controllers);
   const selected = snap.nodes.filter((n) => hasGpus(n) && selects(policy.selector, n.labels));
   const taken = selected.filter((n) => st.owner.has(n.name));
   const status = (reports: NodeReport[], issues: readonly SpecIssue[], conflict?: string, lastDecision?: number) => {

@@ -40,6 +40,12 @@ export interface LayoutChange {
   readonly layout: Layout;
 }
 
+/** What a caller must know of a controller before building one. */
+export interface ControllerTraits {
+  /** Whether it reads a trained model (a Dynamic MigPartition's `model`); one that does not cannot honour it. */
+  readonly takesModel: boolean;
+}
+
 export interface Repartitioner {
   readonly name: string;
   /** Returns the GPUs to reconfigure; callers never apply a change to a GPU with a busy slice. */

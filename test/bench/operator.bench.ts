@@ -113,7 +113,7 @@ function partition(name: string, spec: MigPartition['spec']): MigPartition {
 const controllerFor = controllerCache(CONTROLLERS);
 const options = {
   controllerFor,
-  controllerNames: new Set(CONTROLLERS.keys()),
+  controllers: CONTROLLERS,
   settleMs: 0,
   backoff: () => 30_000,
   statusNodeLimit: 200,

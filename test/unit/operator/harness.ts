@@ -111,7 +111,10 @@ export class FakeCluster {
           : p.controller === 'static'
             ? staticRepartitioner()
             : undefined,
-      controllerNames: new Set([greedy.name, 'static']),
+      controllers: new Map([
+        [greedy.name, { takesModel: false }],
+        ['static', { takesModel: false }],
+      ]),
       settleMs: 0,
       backoff: (n) => 30_000 * 2 ** (n - 1),
       statusNodeLimit: 100,

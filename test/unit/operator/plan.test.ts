@@ -293,4 +293,21 @@ describe('planner: dynamic (greedy)', () => {
     c.settle();
     expect(condition(c, 'd', 'Ready')).toMatchObject({ status: 'False', reason: 'UnknownController' });
   });
+
+  it('refuses a model that greedy would ignore, with one event, and acts once the model is removed', () => {
+    const c = dynamicCluster();
+    c.partitions[0]!.spec.dynamic = { controller: 'greedy', model: 'mean-field-v1' };
+    c.pods.push(migPod('3g.20gb'));
+    c.settle();
+    expect(condition(c, 'd', 'Degraded')).toMatchObject({ status: 'True', reason: 'ModelNotSupported' });
+    expect(condition(c, 'd', 'Ready')).toMatchObject({ status: 'False', reason: 'ModelNotSupported' });
+    expect(condition(c, 'd', 'Ready')?.message).toContain('spec.dynamic.model: controller greedy takes no model');
+    expect(c.events.filter((e) => e.reason === 'ModelNotSupported' && e.type === 'Warning')).toHaveLength(1);
+    expect(c.applied).toEqual([]);
+    c.partitions[0]!.spec.dynamic = { controller: 'greedy' };
+    c.partitions[0]!.metadata!.generation = (c.partitions[0]!.metadata!.generation ?? 1) + 1;
+    c.settle();
+    expect(condition(c, 'd', 'Degraded')).toMatchObject({ status: 'False' });
+    expect(c.applied.length).toBe(1);
+  });
 });

@@ -5,7 +5,10 @@ import { resolvePolicy, selects, staticTargets } from '../../../operator/policy.
 import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
 
 const A100 = findGpuModel('A100-40GB') as GpuModel;
-const CONTROLLERS = new Set(['greedy', 'static']);
+const CONTROLLERS = new Map([
+  ['greedy', { takesModel: false }],
+  ['static', { takesModel: false }],
+]);
 
 function mp(spec: Partial<MigPartition['spec']>): MigPartition {
   return {
@@ -61,6 +64,24 @@ describe('resolving a MigPartition', () => {
       path: 'spec.dynamic.controller',
     },
     {
+      name: 'a model for the greedy controller, which takes none',
+      spec: { mode: 'Dynamic', dynamic: { controller: 'greedy', model: 'mean-field-v1' } },
+      code: 'ModelNotSupported',
+      path: 'spec.dynamic.model',
+    },
+    {
+      name: 'a model for the default controller (greedy)',
+      spec: { mode: 'Dynamic', dynamic: { model: 'mean-field-v1' } },
+      code: 'ModelNotSupported',
+      path: 'spec.dynamic.model',
+    },
+    {
+      name: 'a model for the static controller',
+      spec: { mode: 'Dynamic', dynamic: { controller: 'static', model: 'x' } },
+      code: 'ModelNotSupported',
+      path: 'spec.dynamic.model',
+    },
+    {
       name: 'layout that does not fit the declared model',
       spec: { gpuModel: 'A100-40GB', static: { layouts: [{ migDevices: { '4g.20gb': 2 } }] } },
       code: 'InvalidLayout',
@@ -101,6 +122,21 @@ describe('resolving a MigPartition', () => {
   it.each(bad)('reports $name', ({ spec, code, path }) => {
     const p = resolvePolicy(mp(spec), CONTROLLERS);
     expect(p.issues).toEqual([expect.objectContaining({ code, path, message: expect.any(String) })]);
+  });
+});
+
+describe('models for controllers', () => {
+  it('accepts a model for a controller that takes one, and names it in the message for one that does not', () => {
+    const learned = new Map([...CONTROLLERS, ['mean-field', { takesModel: true }]]);
+    const ok = resolvePolicy(mp({ mode: 'Dynamic', dynamic: { controller: 'mean-field', model: 'm1' } }), learned);
+    expect(ok.issues).toEqual([]);
+    expect(ok.modelRef).toBe('m1');
+    const bad = resolvePolicy(mp({ mode: 'Dynamic', dynamic: { controller: 'greedy', model: 'm1' } }), learned);
+    expect(bad.issues[0]?.message).toMatch(/greedy takes no model.*"m1".*mean-field/);
+  });
+
+  it('accepts a Dynamic greedy policy without a model', () => {
+    expect(resolvePolicy(mp({ mode: 'Dynamic', dynamic: { controller: 'greedy' } }), CONTROLLERS).issues).toEqual([]);
   });
 });
 
