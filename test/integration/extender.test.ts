@@ -146,7 +146,7 @@ async function startSharedExtender(): Promise<RunningExtender> {
 let shared: RunningExtender;
 
 beforeAll(async () => {
-  await grantExtenderRbac(admin);
+  await grantExtenderRbac();
   namespace = await createTestNamespace(admin, 'extender');
   await createNode('packed', { [MIG_1G]: 7 });
   await createNode('idle', { [MIG_1G]: 7 });

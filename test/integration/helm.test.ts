@@ -443,6 +443,7 @@ describe('Helm chart charts/smartmig', () => {
           ['watch', 'nodes'],
           ['watch', 'pods', '--all-namespaces'],
           ['create', 'pods', '--subresource=binding', '--all-namespaces'],
+          ['watch', 'migpartitions.smartmig.io'],
         ],
         scheduler: [
           ['watch', 'pods', '--all-namespaces'],
