@@ -28,6 +28,8 @@ export interface NodeMigState {
   readonly cordoned: boolean;
   /** Latest expected finish, minutes, of the pods running on it; undefined when idle or unknown. */
   readonly busyUntil?: number;
+  /** The objective weight of the policy that manages the node, per W·min; undefined: ScoreOptions.etWeight. */
+  readonly etWeight?: number;
 }
 
 /** What one pod needs and knows about itself. */
@@ -46,7 +48,7 @@ export interface ScoreOptions {
   readonly heuristic: PlacementName;
   /** Minutes on the same clock as deadlines and `busyUntil`. */
   readonly now: number;
-  /** Objective weight a of ET = (a·e + t)/(a + 1), per W·min. */
+  /** Objective weight a of ET = (a·e + t)/(a + 1), per W·min, for nodes without their own. */
   readonly etWeight: number;
   readonly profiles: ProfileBook;
   /** Watts of one GPU of `model` with `busy` compute slices busy (fractions allowed). */
@@ -354,7 +356,7 @@ function measure(c: Compiled, node: NodeMigState, model: GpuModel, p: Prepared, 
   m.tardiness = tardiness;
   m.marginalEnergy = (p.opts.watts(model, perGpu + lift) - p.opts.watts(model, perGpu)) * (duration ?? 1);
   m.misalignment = finish === undefined || node.busyUntil === undefined ? Infinity : Math.abs(node.busyUntil - finish);
-  const a = p.opts.etWeight;
+  const a = node.etWeight ?? p.opts.etWeight;
   m.cost = (a * m.marginalEnergy + tardiness) / (a + 1);
   let rank = c.ranks.get(p.opts.heuristic);
   if (rank === undefined) c.ranks.set(p.opts.heuristic, (rank = p.rank(c.facts)));

@@ -3,3 +3,4 @@ export * from './job.js';
 export * from './csv.js';
 export * from './paper-generator.js';
 export * from './openb.js';
+export * from './profile-sources.js';

@@ -57,6 +57,11 @@ export function speedupOn(profile: SpeedupProfile, k: number): number {
 export class ProfileBook {
   private readonly byName = new Map<string, SpeedupProfile>();
   constructor(profiles: readonly SpeedupProfile[] = PAPER_PROFILES) {
+    this.replace(profiles);
+  }
+  /** Replaces every profile (the extender follows the MigPartitions' workloads); holders see the new set. */
+  replace(profiles: readonly SpeedupProfile[]): void {
+    this.byName.clear();
     for (const p of profiles) this.byName.set(p.name, p);
   }
   get(name: string): SpeedupProfile {
