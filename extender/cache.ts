@@ -50,6 +50,8 @@ export class ClusterCache {
   private readonly usage = new Map<string, Usage>();
   /** resourceVersion of each cached node: a request's Node object at the same version is the cached one. */
   private readonly versions = new Map<string, string>();
+  /** Objective weight (per W·min) of each MigPartition, for the nodes it manages. */
+  private weights: ReadonlyMap<string, number> = new Map();
 
   constructor(private readonly book: ProfileBook) {}
 
@@ -124,6 +126,32 @@ export class ClusterCache {
     for (const p of pods) this.upsertPod(p, nowMs);
   }
 
+  /**
+   * The objective weight of each MigPartition (per W·min); a node managed by one (`smartmig.io/partition`)
+   * is scored with it, any other node with the extender's own etWeight.
+   */
+  setEnergyWeights(weights: ReadonlyMap<string, number>): void {
+    const old = this.weights;
+    this.weights = weights;
+    for (const [name, info] of this.nodes) {
+      if (info.partition !== undefined && old.get(info.partition) !== weights.get(info.partition)) {
+        this.states.delete(name);
+      }
+    }
+  }
+
+  /** Looks up again the speed-up profile of every pod that names a workload, after the profiles changed. */
+  refreshProfiles(): void {
+    for (const r of [...this.pods.values()]) {
+      const name = r.intent.workload;
+      if (name === undefined) continue;
+      const speedup = this.book.has(name) ? this.book.get(name) : undefined;
+      if (speedup === r.intent.speedup) continue;
+      const intent = { ...r.intent, speedup };
+      this.put({ ...r, intent, finishMs: finishOf(r.slices, intent, r.startMs) });
+    }
+  }
+
   /** Marks a pod bound to `nodeName` now, ahead of the watch event that will confirm it. */
   assume(record: PodRecord, nodeName: string, nowMs: number): PodRecord {
     const startMs = record.startMs ?? nowMs;
@@ -182,7 +210,12 @@ export class ClusterCache {
 
   private withUsage(info: NodeInfo): NodeMigState {
     const { used, busyUntilMs } = this.usageOf(info.name);
-    return { ...info, used, busyUntil: busyUntilMs === undefined ? undefined : busyUntilMs / MS_PER_MIN };
+    return {
+      ...info,
+      used,
+      busyUntil: busyUntilMs === undefined ? undefined : busyUntilMs / MS_PER_MIN,
+      etWeight: info.partition === undefined ? undefined : this.weights.get(info.partition),
+    };
   }
 
   private usageOf(nodeName: string): Usage {

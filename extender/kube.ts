@@ -1,5 +1,6 @@
 // Adapters from Kubernetes objects to the decision core's values (policy/placement/node-score.ts).
 // No I/O: the informers, the verbs and the webhook all go through these.
+import { OWNER_ANNOTATION } from '../operator/labels.js';
 import { GPU_MODELS, findGpuModel, profileByResource, type GpuModel } from '../policy/mig/catalog.js';
 import type { NodeMigState } from '../policy/placement/node-score.js';
 import type { ProfileBook, SpeedupProfile } from '../policy/workload/job.js';
@@ -13,6 +14,8 @@ export const ANNOTATION = {
   profiles: 'smartmig.io/profiles',
   placement: 'smartmig.io/placement',
   draining: 'smartmig.io/draining',
+  /** On nodes: the MigPartition that manages the node (written by the operator). */
+  partition: OWNER_ANNOTATION,
 } as const;
 
 export const LABEL = {
@@ -130,6 +133,8 @@ export interface PodIntent {
   /** Minutes on a 1g slice. */
   readonly workMin?: number;
   readonly speedup?: SpeedupProfile;
+  /** The workload the pod names, known or not: the profiles may change (MigPartition workloads). */
+  readonly workload?: string;
   /** Accepted profiles of a moldable pod. */
   readonly profiles?: readonly string[];
 }
@@ -211,9 +216,14 @@ export function podIntent(
   }
   const workload = a[ANNOTATION.workload];
   if (workload !== undefined) {
-    if (book.has(workload.trim())) intent.speedup = book.get(workload.trim());
+    const name = workload.trim();
+    intent.workload = name;
+    if (book.has(name)) intent.speedup = book.get(name);
     else
-      issues.push({ annotation: ANNOTATION.workload, message: `"${clip(workload)}" is not a known speed-up profile` });
+      issues.push({
+        annotation: ANNOTATION.workload,
+        message: `"${clip(workload)}" is not a known speed-up profile (built in, or in a MigPartition's spec.workloads)`,
+      });
   }
   const profiles = a[ANNOTATION.profiles];
   if (profiles !== undefined) intent.profiles = parseProfiles(profiles, issues);
@@ -222,8 +232,11 @@ export function podIntent(
 
 const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 77)}...` : s);
 
-/** A node's own MIG facts; slices in use come from the pods (see cache.ts). */
-export type NodeInfo = Omit<NodeMigState, 'used' | 'busyUntil'>;
+/** A node's own MIG facts; slices in use come from the pods, the weight from its MigPartition (cache.ts). */
+export type NodeInfo = Omit<NodeMigState, 'used' | 'busyUntil' | 'etWeight'> & {
+  /** The MigPartition that manages the node (`smartmig.io/partition`). */
+  readonly partition: string | undefined;
+};
 
 /** GPU feature discovery's product name, without the suffixes its MIG "single" and sharing modes add. */
 function productModel(product: string | undefined): GpuModel | undefined {
@@ -261,7 +274,8 @@ export function nodeInfo(node: Node): NodeInfo {
   const model = productModel(labels[LABEL.product]) ?? modelFromResources(resources);
   const gpus = Number(labels[LABEL.gpuCount]);
   const state = labels[LABEL.migConfigState];
-  const draining = (node.metadata.annotations ?? {})[ANNOTATION.draining];
+  const annotations = node.metadata.annotations ?? {};
+  const draining = annotations[ANNOTATION.draining];
   const taints = node.spec?.taints ?? [];
   return {
     name: node.metadata.name,
@@ -273,6 +287,7 @@ export function nodeInfo(node: Node): NodeInfo {
       (draining !== undefined && draining !== 'false') ||
       taints.some((t) => t.key === REPARTITION_TAINT && t.effect !== 'PreferNoSchedule'),
     cordoned: node.spec?.unschedulable === true,
+    partition: annotations[ANNOTATION.partition] || undefined,
   };
 }
 

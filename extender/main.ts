@@ -12,6 +12,7 @@ import { resolveConfig, type ExtenderConfig } from './config.js';
 import { startInformers, type Informers } from './informers.js';
 import { limitHeapGrowth } from './heap.js';
 import { createMetrics } from './metrics.js';
+import { PartitionPolicies } from './partitions.js';
 
 export interface RunningExtender {
   readonly app: FastifyInstance;
@@ -30,7 +31,8 @@ export async function startExtender(partial: Partial<ExtenderConfig>): Promise<R
   const book = new ProfileBook();
   const cache = new ClusterCache(book);
   const metrics = createMetrics({ processMetrics: true });
-  const informers = startInformers({ kc, core, cache, clock: Date.now, log, metrics });
+  const policies = new PartitionPolicies(book, cache, log);
+  const informers = startInformers({ kc, core, cache, policies, clock: Date.now, log, metrics });
   const https =
     config.tlsCert && config.tlsKey
       ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterCache } from '../../extender/cache.js';
 import { startInformers, type Informers } from '../../extender/informers.js';
 import { createMetrics } from '../../extender/metrics.js';
+import { PartitionPolicies } from '../../extender/partitions.js';
 import { ProfileBook } from '../../policy/workload/job.js';
 import { grantExtenderRbac } from './extender-cluster.js';
 import { Cuttable } from './relay.js';
@@ -27,8 +28,10 @@ const MIG = 'nvidia.com/mig-1g.5gb';
 let relay: Cuttable;
 let namespace = '';
 let informers: Informers | undefined;
-const cache = new ClusterCache(new ProfileBook());
+const book = new ProfileBook();
+const cache = new ClusterCache(book);
 const metrics = createMetrics();
+const silent = pino({ level: 'silent' });
 const nodes: string[] = [];
 
 async function addNode(suffix: string): Promise<string> {
@@ -44,7 +47,7 @@ const restarts = async (): Promise<number> =>
   (await metrics.informerRestarts.get()).values.reduce((a, v) => a + v.value, 0);
 
 beforeAll(async () => {
-  await grantExtenderRbac(admin);
+  await grantExtenderRbac();
   relay = new Cuttable(new URL(admin.getCurrentCluster()?.server ?? ''));
   await relay.start();
   namespace = await createTestNamespace(admin, 'informers');
@@ -53,8 +56,9 @@ beforeAll(async () => {
     kc,
     core: kc.makeApiClient(CoreV1Api),
     cache,
+    policies: new PartitionPolicies(book, cache, silent),
     clock: Date.now,
-    log: pino({ level: 'silent' }),
+    log: silent,
     metrics,
     backoff: { minMs: 100, maxMs: 1000 },
   });
@@ -90,6 +94,40 @@ describe('extender informers', () => {
     await waitFor(() => (cache.nodeState(node)?.used.get('1g.5gb') ?? 0) === 0, {
       description: 'finished pod dropped',
     });
+  });
+
+  it('become ready without the MigPartition CRD (404), keep the built-in profiles and count no restarts', async () => {
+    const ownBook = new ProfileBook();
+    const ownCache = new ClusterCache(ownBook);
+    const ownMetrics = createMetrics();
+    const kc = relay.kubeConfig('extender');
+    const noCrd = startInformers({
+      kc,
+      core: kc.makeApiClient(CoreV1Api),
+      cache: ownCache,
+      policies: new PartitionPolicies(ownBook, ownCache, silent),
+      clock: Date.now,
+      log: silent,
+      metrics: ownMetrics,
+      backoff: { minMs: 100, maxMs: 200 },
+      // A version of the group the API server does not serve answers 404, as a cluster without the CRD does.
+      partitionResource: { group: 'smartmig.io', version: 'v0absent', plural: 'migpartitions' },
+    });
+    try {
+      await waitFor(() => noCrd.synced(), { description: 'ready without the CRD' });
+      const partitions = noCrd.reflectors.find((r) => r.resource === 'migpartitions');
+      expect(partitions?.synced).toBe(false);
+      // Several quiet retries later it is still ready, and none of them counted as a restart.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(noCrd.synced()).toBe(true);
+      const counted = (await ownMetrics.informerRestarts.get()).values.filter(
+        (v) => v.labels.resource === 'migpartitions',
+      );
+      expect(counted.reduce((a, v) => a + v.value, 0)).toBe(0);
+      expect(ownBook.has('bert-training')).toBe(true);
+    } finally {
+      noCrd.stop();
+    }
   });
 
   it('back off while the API server is unreachable and catch up when it returns', async () => {
