@@ -221,6 +221,42 @@ describe('operator against the real apiserver', () => {
     expect(ready.message).toContain('A30-24GB');
   });
 
+  it('refuses a model that its controller would ignore, with a Degraded condition and an event', async () => {
+    const name = `${run}-model`;
+    await applyPartition(name, {
+      nodeSelector: { matchLabels: { 'smartmig.io/test-pool': `${pool}-none` } },
+      mode: 'Dynamic',
+      dynamic: { controller: 'greedy', model: 'mean-field-v1' },
+    });
+    const ready = await waitReady(admin, name, 'ModelNotSupported');
+    expect(ready.status).toBe('False');
+    expect(ready.message).toContain('spec.dynamic.model: controller greedy takes no model');
+    const degraded = (await getPartition(admin, name)).status?.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded).toMatchObject({ status: 'True', reason: 'ModelNotSupported' });
+    const events = await waitFor(
+      async () => {
+        const list = await admin
+          .makeApiClient(CoreV1Api)
+          .listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${name}` });
+        const found = list.items.filter((e) => e.reason === 'ModelNotSupported' && e.type === 'Warning');
+        return found.length > 0 ? found : undefined;
+      },
+      { description: 'a ModelNotSupported event' },
+    );
+    expect(events[0]?.message).toContain('mean-field-v1');
+    // Without the model the same policy is fine.
+    await kubectl([
+      'patch',
+      'migpartition',
+      name,
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/spec/dynamic/model"}]',
+    ]);
+    expect(await waitReady(admin, name, 'NoNodesSelected')).toMatchObject({ status: 'True' });
+    await kubectl(['delete', 'migpartition', name]);
+  });
+
   it('refuses a later policy that selects the same nodes', async () => {
     const name = `${run}-later`;
     await applyPartition(name, {
