@@ -159,7 +159,9 @@ const dynamicSpec = named('DynamicSpec', {
     },
     model: {
       type: 'string',
-      description: 'A trained model for controllers that learn (a name under policy/models or a path).',
+      description:
+        'A trained model for controllers that learn (a name under policy/models or a path). A controller that ' +
+        'takes no model (greedy, static) refuses the policy (condition reason ModelNotSupported).',
       maxLength: 253,
     },
   },
@@ -199,7 +201,9 @@ const limits = named('Limits', {
 
 const workload = named('WorkloadProfile', {
   type: 'object',
-  description: 'How much faster a workload runs on larger slices (pods name it in smartmig.io/workload).',
+  description:
+    'How much faster a workload runs on larger slices (pods name it in smartmig.io/workload). It replaces a ' +
+    'built-in profile of the same name; of two policies that define a name differently, the older one wins.',
   required: ['name', 'speedup'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
@@ -240,7 +244,9 @@ const spec = named('MigPartitionSpec', {
       properties: {
         energyWeight: {
           type: 'number',
-          description: 'Weight a of energy (per 10^6 W·min) against mean tardiness (minutes) in (a·e + t)/(a + 1).',
+          description:
+            'Weight a of energy (per 10^6 W·min) against mean tardiness (minutes) in (a·e + t)/(a + 1). The ' +
+            'extender scores the nodes this policy manages with it (heuristic marginal-et).',
           minimum: 0,
           default: 0.19,
         },

@@ -75,7 +75,7 @@ export interface MigPartitionSpec {
   workloads?: WorkloadProfile[];
 }
 
-/** How much faster a workload runs on larger slices (pods name it in smartmig.io/workload). */
+/** How much faster a workload runs on larger slices (pods name it in smartmig.io/workload). It replaces a built-in profile of the same name; of two policies that define a name differently, the older one wins. */
 export interface WorkloadProfile {
   name: string;
   speedup: Speedup[];
@@ -102,7 +102,7 @@ export interface Limits {
 }
 
 export interface Objective {
-  /** Weight a of energy (per 10^6 W·min) against mean tardiness (minutes) in (a·e + t)/(a + 1). */
+  /** Weight a of energy (per 10^6 W·min) against mean tardiness (minutes) in (a·e + t)/(a + 1). The extender scores the nodes this policy manages with it (heuristic marginal-et). */
   energyWeight?: number;
 }
 
@@ -110,7 +110,7 @@ export interface Objective {
 export interface DynamicSpec {
   /** The controller that decides layouts (greedy; static keeps layouts as they are). */
   controller?: string;
-  /** A trained model for controllers that learn (a name under policy/models or a path). */
+  /** A trained model for controllers that learn (a name under policy/models or a path). A controller that takes no model (greedy, static) refuses the policy (condition reason ModelNotSupported). */
   model?: string;
 }
 
