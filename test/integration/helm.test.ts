@@ -175,7 +175,7 @@ describe('Helm chart charts/smartmig', () => {
     expect(config.extenders[0]?.managedResources.every((r) => !r.ignoredByScheduler)).toBe(true);
   });
 
-  it('renders objects that the API server accepts (kubectl apply --dry-run=server)', async () => {
+  it('renders objects that the API server accepts (kubectl apply --server-side --dry-run=server)', async () => {
     const rendered = await template(['--include-crds', ...testValues()]);
     expect(new Set(rendered.map((o) => o.kind))).toEqual(
       new Set([
@@ -194,7 +194,15 @@ describe('Helm chart charts/smartmig', () => {
       ]),
     );
     const input = rendered.map((o) => JSON.stringify(o)).join('\n');
-    const r = await kubectl(['apply', '--dry-run=server', '-f', '-', '-o', 'name'], { input, allowFailure: true });
+    // Server-side apply: a client-side apply warns (on stderr) about objects that an earlier test created
+    // without kubectl's last-applied annotation, such as the CRD that operator tests apply.
+    const r = await kubectl(
+      ['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-', '-o', 'name'],
+      {
+        input,
+        allowFailure: true,
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(rendered.length);
@@ -203,7 +211,15 @@ describe('Helm chart charts/smartmig', () => {
   it('keeps every name valid with the longest fullnameOverride', async () => {
     const rendered = await template([...testValues(), '--set', `fullnameOverride=${'x'.repeat(63)}`]);
     const input = rendered.map((o) => JSON.stringify(o)).join('\n');
-    const r = await kubectl(['apply', '--dry-run=server', '-f', '-', '-o', 'name'], { input, allowFailure: true });
+    // Server-side apply: a client-side apply warns (on stderr) about objects that an earlier test created
+    // without kubectl's last-applied annotation, such as the CRD that operator tests apply.
+    const r = await kubectl(
+      ['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-', '-o', 'name'],
+      {
+        input,
+        allowFailure: true,
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
