@@ -136,7 +136,20 @@ interface Compiled {
   readonly ranks: Map<PlacementName, number>;
   /** The node's own objective weight (read here once: a per-request read of the state costs ~10 % at 5,000 nodes). */
   readonly etWeight: number | undefined;
+  /**
+   * Verdicts for demands the node cannot take, by DemandIds.key (a memo): a rejection's reason is a new
+   * string each time, and a filter of 5,000 nodes rejects thousands. The state, and so this, is replaced
+   * when the node or its pods change.
+   */
+  readonly rejects: Map<string, NodeVerdict>;
+  /** Watts that `k` more busy compute slices add to the node's average GPU, at [k] (a memo; NaN: not yet). */
+  readonly addedWatts: Float64Array;
+  /** The watts function addedWatts was worked out with. */
+  wattsOf?: ScoreOptions['watts'];
 }
+
+/** The most rejections a node keeps (distinct pod demands); past it the memo starts again. */
+const MAX_REJECTS = 32;
 
 const COMPILED = Symbol('node-score.compiled');
 const compiledMemo = new WeakMap<NodeMigState, Compiled>();
@@ -166,7 +179,21 @@ function compile(node: NodeMigState): Compiled {
   const gpus = model ? facts.total / model.computeSlices : 1;
   const perGpu = model ? Math.min(model.computeSlices, facts.busy / gpus) : 0;
   const profiles = model ? profilesById(model) : [];
-  return { blocked, model, profiles, alloc, used, facts, perGpu, ranks: new Map(), etWeight: node.etWeight };
+  const addedWatts = new Float64Array((model?.computeSlices ?? 0) + 1);
+  return {
+    blocked,
+    model,
+    profiles,
+    alloc,
+    used,
+    facts,
+    perGpu,
+    ranks: new Map(),
+    etWeight: node.etWeight,
+    rejects: new Map(),
+    addedWatts,
+    wattsOf: undefined,
+  };
 }
 
 /**
@@ -189,6 +216,8 @@ interface DemandIds {
   readonly names: readonly string[];
   readonly ids: Int32Array;
   readonly counts: Int32Array;
+  /** The demand as text (names and counts), the key of Compiled.rejects. */
+  readonly key: string;
 }
 
 function demandIds(demand: PodDemand): DemandIds {
@@ -197,11 +226,35 @@ function demandIds(demand: PodDemand): DemandIds {
     names,
     ids: Int32Array.from(names, (n) => PROFILE_ID.get(n) ?? -1),
     counts: Int32Array.from(names, (n) => demand.slices[n] as number),
+    key: JSON.stringify(names.map((n) => [n, demand.slices[n]])),
   };
+}
+
+/** Whether the node can take the demand now: check() without the reasons, for the hot loops. */
+function fits(c: Compiled, d: DemandIds): boolean {
+  if (c.blocked) return false;
+  for (let j = 0; j < d.ids.length; j++) {
+    const id = d.ids[j] as number;
+    if (id < 0 || !c.profiles[id]) return false;
+    const alloc = c.alloc[id] as number;
+    if (alloc === 0 || alloc - (c.used[id] as number) < (d.counts[j] as number)) return false;
+  }
+  return true;
 }
 
 function check(c: Compiled, d: DemandIds): NodeVerdict {
   if (c.blocked) return c.blocked;
+  if (fits(c, d)) return FITS;
+  let v = c.rejects.get(d.key);
+  if (!v) {
+    if (c.rejects.size >= MAX_REJECTS) c.rejects.clear();
+    c.rejects.set(d.key, (v = whyNot(c, d)));
+  }
+  return v;
+}
+
+/** Why a node that is not blocked cannot take the demand (FITS when it can). */
+function whyNot(c: Compiled, d: DemandIds): NodeVerdict {
   const model = c.model as GpuModel;
   for (let j = 0; j < d.ids.length; j++) {
     const id = d.ids[j] as number;
@@ -267,6 +320,8 @@ interface Prepared {
   readonly opts: ScoreOptions;
   readonly rank: (g: GpuFacts) => number;
   readonly perModel: Map<GpuModel, OnModel>;
+  /** The last model asked for and its OnModel: nodes of one model usually come together. */
+  last?: { readonly model: GpuModel; readonly on: OnModel };
 }
 
 function prepare(demand: PodDemand, opts: ScoreOptions): Prepared {
@@ -275,8 +330,12 @@ function prepare(demand: PodDemand, opts: ScoreOptions): Prepared {
 }
 
 function onModel(p: Prepared, model: GpuModel): OnModel {
+  if (p.last?.model === model) return p.last.on;
   let m = p.perModel.get(model);
-  if (m) return m;
+  if (m) {
+    p.last = { model, on: m };
+    return m;
+  }
   let k = 0;
   let compute = 0;
   const byId = profilesById(model);
@@ -352,17 +411,37 @@ const NO_KEY: readonly number[] = [];
 function measure(c: Compiled, node: NodeMigState, model: GpuModel, p: Prepared, m: Measure): void {
   const { compute, duration, finish, tardiness } = onModel(p, model);
   // Which GPU the device plugin picks is unknown; price the pod on a GPU as busy as the node's average.
-  const perGpu = c.perGpu;
-  const lift = Math.min(model.computeSlices, perGpu + compute) - perGpu;
   m.finish = finish;
   m.tardiness = tardiness;
-  m.marginalEnergy = (p.opts.watts(model, perGpu + lift) - p.opts.watts(model, perGpu)) * (duration ?? 1);
+  m.marginalEnergy = addedWatts(c, model, compute, p.opts.watts) * (duration ?? 1);
   m.misalignment = finish === undefined || node.busyUntil === undefined ? Infinity : Math.abs(node.busyUntil - finish);
   const a = c.etWeight ?? p.opts.etWeight;
   m.cost = (a * m.marginalEnergy + tardiness) / (a + 1);
   let rank = c.ranks.get(p.opts.heuristic);
   if (rank === undefined) c.ranks.set(p.opts.heuristic, (rank = p.rank(c.facts)));
   m.rank = rank;
+}
+
+/**
+ * Watts that `compute` more busy slices add to an average GPU of the node (memoised per node: two
+ * power-curve interpolations per node per request were a fifth of prioritize at 5,000 nodes).
+ */
+function addedWatts(c: Compiled, model: GpuModel, compute: number, watts: ScoreOptions['watts']): number {
+  const perGpu = c.perGpu;
+  // Past the GPU's size every compute count lifts it to full: one entry serves them all.
+  const k = Math.min(compute, model.computeSlices);
+  const memo = Number.isInteger(k) && k >= 0 ? c.addedWatts : undefined;
+  if (memo && c.wattsOf !== watts) {
+    memo.fill(NaN);
+    c.wattsOf = watts;
+  }
+  let w = memo ? (memo[k] as number) : NaN;
+  if (Number.isNaN(w)) {
+    const lift = Math.min(model.computeSlices, perGpu + compute) - perGpu;
+    w = watts(model, perGpu + lift) - watts(model, perGpu);
+    if (memo) memo[k] = w;
+  }
+  return w;
 }
 
 const blankMeasure = (): Measure => ({ tardiness: 0, marginalEnergy: 0, rank: 0, cost: 0, misalignment: 0 });
@@ -449,22 +528,28 @@ function compareRows(keys: Float64Array, i: number, j: number): number {
 /**
  * The scores of rankNodes, in input order, without sorting: one pass keeps the best MAX_SCORE + 1
  * distinct keys, which is all a score depends on. Keys live in one flat array, so scoring thousands of
- * nodes allocates nothing per node. For the extender's prioritize verb.
+ * nodes allocates nothing per node. A node given as undefined (unknown to the caller) scores 0. For the
+ * extender's prioritize verb.
  */
-export function scoreNodes(demand: PodDemand, nodes: readonly NodeMigState[], opts: ScoreOptions): number[] {
+export function scoreNodes(
+  demand: PodDemand,
+  nodes: readonly (NodeMigState | undefined)[],
+  opts: ScoreOptions,
+): number[] {
   const p = prepare(demand, opts);
   const n = nodes.length;
   const keys = new Float64Array(n * KEY_WIDTH);
-  const fits = new Uint8Array(n);
+  const fit = new Uint8Array(n);
   const m = blankMeasure();
   const write = KEYS[opts.heuristic];
   /** Rows of the best distinct keys so far, best first. */
   const top: number[] = [];
   for (let i = 0; i < n; i++) {
-    const node = nodes[i] as NodeMigState;
+    const node = nodes[i];
+    if (!node) continue;
     const c = compiled(node);
-    if (!c.model || !check(c, p.ids).fits) continue;
-    fits[i] = 1;
+    if (!c.model || !fits(c, p.ids)) continue;
+    fit[i] = 1;
     measure(c, node, c.model, p, m);
     write(m, keys, i * KEY_WIDTH);
     let t = top.length;
@@ -474,8 +559,11 @@ export function scoreNodes(demand: PodDemand, nodes: readonly NodeMigState[], op
     if (top.length > MAX_SCORE + 1) top.pop();
   }
   const scores = new Array<number>(n).fill(0);
+  const worst = top.length > MAX_SCORE ? (top[MAX_SCORE] as number) : -1;
   for (let i = 0; i < n; i++) {
-    if (!fits[i]) continue;
+    if (!fit[i]) continue;
+    // Most nodes rank below the eleventh key and score 0: one comparison settles them.
+    if (worst >= 0 && compareRows(keys, i, worst) > 0) continue;
     for (let t = 0; t < top.length; t++) {
       const cmp = compareRows(keys, i, top[t] as number);
       if (cmp === 0) scores[i] = MAX_SCORE - t;
@@ -526,7 +614,7 @@ function candidate(
   let free = false;
   let cost = Infinity;
   for (const n of nodes) {
-    if (!check(compiled(n), p.ids).fits) continue;
+    if (!fits(compiled(n), p.ids)) continue;
     free = true;
     if (opts.heuristic !== 'marginal-et') break;
     cost = Math.min(cost, evaluate(n, p).cost);
