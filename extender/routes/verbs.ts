@@ -9,21 +9,20 @@ import type { ExtenderContext } from '../context.js';
 import { demandOf, scoreOptions } from '../context.js';
 import { ExtenderError } from '../errors.js';
 import { registerJsonBody, sentNodeItems, type SentNodeItems } from '../json-body.js';
+import { JsonWriter } from '../json-writer.js';
 import { ANNOTATION, type PlacementRecord } from '../kube.js';
 import { NodeItemMemo } from '../node-items.js';
 import {
   BindingResultSchema,
   ExtenderArgsSchema,
   ExtenderBindingArgsSchema,
-  HostPriorityListSchema,
   type ExtenderArgs,
   type ExtenderBindingArgs,
-  type ExtenderFilterResult,
-  type HostPriority,
   type Node,
 } from '../schemas.js';
 
 const UNKNOWN_NODE = 'node not in the smartmig extender cache yet';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The candidates of a request: names with cached state (cache mode), or the Node objects sent. */
 interface Candidates {
@@ -86,9 +85,8 @@ const LIST_END = Buffer.from(']}}');
  * decision, and copying them would add as much short-lived off-heap memory, which V8 answers with
  * garbage collection). Consecutive passing items are one view, with the separators they had.
  */
-function filterReplyParts(result: ExtenderFilterResult, passed: readonly number[], sent: SentNodeItems): Buffer[] {
-  const head = JSON.stringify(result);
-  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"Nodes":{"items":[`)];
+function filterReplyParts(head: JsonWriter, passed: readonly number[], sent: SentNodeItems): Buffer[] {
+  const parts: Buffer[] = [head.raw(',"Nodes":{"items":[').bytes()];
   for (let r = 0; r < passed.length;) {
     let last = r;
     while (last + 1 < passed.length && passed[last + 1] === (passed[last] as number) + 1) last++;
@@ -125,50 +123,49 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
     const now = ctx.clock();
     const { demand } = demandOf(args.Pod, ctx, now);
     const c = candidates(args, req.body as object, ctx, memo);
-    const { passed, failed, unresolvable, rejected } = filterNodes(c, demand);
-    for (const [reason, n] of rejected) ctx.metrics.rejectedNodes.inc({ reason }, n);
-    ctx.metrics.decisions.inc({ verb: 'filter', outcome: passed.length > 0 ? 'fit' : 'no_fit' });
-    req.log.debug({ pod: podKey(args), passed: passed.length, of: c.names.length }, 'filter');
-    const result: ExtenderFilterResult = {
-      FailedNodes: failed,
-      FailedAndUnresolvableNodes: unresolvable,
-      Error: '',
-    };
+    const f = filterNodes(c, demand);
+    for (const [reason, n] of f.rejected) ctx.metrics.rejectedNodes.inc({ reason }, n);
+    ctx.metrics.decisions.inc({ verb: 'filter', outcome: f.passed.length > 0 ? 'fit' : 'no_fit' });
+    req.log.debug({ pod: podKey(args), passed: f.passed.length, of: c.names.length }, 'filter');
+    const head = filterHead(f, c.names);
     if (!c.objects) {
-      result.NodeNames = passed.map((i) => c.names[i] as string);
-      return result;
+      head.raw(',"NodeNames":[');
+      f.passed.forEach((i, k) => (k > 0 ? head.raw(',') : head).string(c.names[i] as string));
+      return reply.type(JSON_TYPE).send(head.raw(']}').bytes());
     }
     if (!c.sent) {
-      result.Nodes = { items: passed.map((i) => c.objects?.[i]) };
-      return result;
+      const items = f.passed.map((i) => c.objects?.[i]);
+      return reply.type(JSON_TYPE).send(head.raw(`,"Nodes":${JSON.stringify({ items })}}`).bytes());
     }
-    const parts = filterReplyParts(result, passed, c.sent);
+    const parts = filterReplyParts(head, f.passed, c.sent);
     const length = parts.reduce((n, p) => n + p.length, 0);
-    return reply.type('application/json; charset=utf-8').header('content-length', length).send(new BufferList(parts));
+    return reply.type(JSON_TYPE).header('content-length', length).send(new BufferList(parts));
   });
 
   app.post(
     '/prioritize',
-    { schema: { body: ExtenderArgsSchema, response: { 200: HostPriorityListSchema } }, config: { verb: 'prioritize' } },
-    async (req) => {
+    { schema: { body: ExtenderArgsSchema }, config: { verb: 'prioritize' } },
+    async (req, reply) => {
       const args = req.body as ExtenderArgs;
       const now = ctx.clock();
       const { demand } = demandOf(args.Pod, ctx, now);
       const c = candidates(args, req.body as object, ctx, memo);
-      const scores = new Array<number>(c.names.length).fill(0);
-      if (Object.keys(demand.slices).length > 0) {
-        const at: number[] = [];
-        const known: NodeMigState[] = [];
-        c.states.forEach((s, i) => {
-          if (s) {
-            at.push(i);
-            known.push(s);
-          }
-        });
-        scoreNodes(demand, known, scoreOptions(ctx, now)).forEach((score, j) => (scores[at[j] as number] = score));
-      }
+      const scores =
+        Object.keys(demand.slices).length > 0
+          ? scoreNodes(demand, c.states, scoreOptions(ctx, now))
+          : new Array<number>(c.names.length).fill(0);
       ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
-      return c.names.map((Host, i): HostPriority => ({ Host, Score: scores[i] as number }));
+      // A HostPriorityList, [{"Host":…,"Score":…}, …], written as bytes (json-writer.ts).
+      const out = new JsonWriter(c.names.length * 40 + 2).raw('[');
+      c.names.forEach((name, i) => {
+        out
+          .raw(i > 0 ? ',{"Host":' : '{"Host":')
+          .string(name)
+          .raw(',"Score":')
+          .number(scores[i] as number)
+          .raw('}');
+      });
+      return reply.type(JSON_TYPE).send(out.raw(']').bytes());
     },
   );
 
@@ -208,21 +205,18 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
 interface Filtered {
   /** Indices into the candidates. */
   readonly passed: number[];
-  readonly failed: Record<string, string>;
-  readonly unresolvable: Record<string, string>;
+  /** Indices of the candidates rejected for now (FailedNodes) and for good (FailedAndUnresolvableNodes). */
+  readonly failed: number[];
+  readonly unresolvable: number[];
+  /** Why each rejected candidate was rejected, by index. */
+  readonly reasons: string[];
   /** Rejections by reason, counted here and added to the metric once per request. */
   readonly rejected: Map<string, number>;
 }
 
 function filterNodes(c: Candidates, demand: PodDemand): Filtered {
   const needsMig = Object.keys(demand.slices).length > 0;
-  // Keys are node names from the request: no prototype, so a name like __proto__ stays a plain key.
-  const out: Filtered = {
-    passed: [],
-    failed: Object.create(null) as Record<string, string>,
-    unresolvable: Object.create(null) as Record<string, string>,
-    rejected: new Map(),
-  };
+  const out: Filtered = { passed: [], failed: [], unresolvable: [], reasons: [], rejected: new Map() };
   const check = nodeChecker(demand);
   for (let i = 0; i < c.states.length; i++) {
     const state = c.states[i];
@@ -231,12 +225,34 @@ function filterNodes(c: Candidates, demand: PodDemand): Filtered {
       out.passed.push(i);
       continue;
     }
-    const name = c.names[i] as string;
     const reason = v === null ? 'unknown-node' : v.code;
-    (v === null || v.resolvable ? out.failed : out.unresolvable)[name] = v === null ? UNKNOWN_NODE : v.reason;
+    (v === null || v.resolvable ? out.failed : out.unresolvable).push(i);
+    out.reasons[i] = v === null ? UNKNOWN_NODE : v.reason;
     out.rejected.set(reason, (out.rejected.get(reason) ?? 0) + 1);
   }
   return out;
+}
+
+/**
+ * An ExtenderFilterResult up to its Error field, written as bytes (json-writer.ts); the caller adds the
+ * passing nodes and the closing brace. A name the request repeats is written once per mention, with the
+ * same reason each time, so the map a client decodes is the one it would be otherwise.
+ */
+function filterHead(f: Filtered, names: readonly string[]): JsonWriter {
+  const out = new JsonWriter(names.length * 64 + 128);
+  const map = (key: string, indices: readonly number[]) => {
+    out.raw(key);
+    indices.forEach((i, k) => {
+      (k > 0 ? out.raw(',') : out)
+        .string(names[i] as string)
+        .raw(':')
+        .string(f.reasons[i] as string);
+    });
+    out.raw('}');
+  };
+  map('{"FailedNodes":{', f.failed);
+  map(',"FailedAndUnresolvableNodes":{', f.unresolvable);
+  return out.raw(',"Error":""');
 }
 
 /** The pod from the cache, or from the API server when the watch has not delivered it yet. */

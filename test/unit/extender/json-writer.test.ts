@@ -1,0 +1,26 @@
+// The byte writer behind the filter and prioritize replies must write what JSON.stringify writes.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonWriter } from '../../../extender/json-writer.js';
+
+describe('JsonWriter', () => {
+  it('writes any string as JSON.stringify does, growing past its size hint', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('a"b', 'c\\d', '\ud800', 'é\n'))),
+        (xs) => {
+          const w = new JsonWriter(1).raw('[');
+          xs.forEach((s, i) => (i > 0 ? w.raw(',') : w).string(s));
+          expect(w.raw(']').bytes().toString('utf8')).toBe(JSON.stringify(xs));
+        },
+      ),
+      { numRuns: 500, seed: 3 },
+    );
+  });
+
+  it('writes numbers as JSON does', () => {
+    const w = new JsonWriter(4);
+    [0, 7, 10].forEach((n, i) => (i > 0 ? w.raw(',') : w).number(n));
+    expect(w.bytes().toString()).toBe('0,7,10');
+  });
+});
