@@ -205,18 +205,27 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
 interface Filtered {
   /** Indices into the candidates. */
   readonly passed: number[];
-  /** Indices of the candidates rejected for now (FailedNodes) and for good (FailedAndUnresolvableNodes). */
-  readonly failed: number[];
-  readonly unresolvable: number[];
-  /** Why each rejected candidate was rejected, by index. */
-  readonly reasons: string[];
+  /** Candidates rejected for now (FailedNodes) and for good (FailedAndUnresolvableNodes), with why. */
+  readonly failed: Rejected;
+  readonly unresolvable: Rejected;
   /** Rejections by reason, counted here and added to the metric once per request. */
   readonly rejected: Map<string, number>;
 }
 
+/** Indices into the candidates and the reason for each, side by side. */
+interface Rejected {
+  readonly at: number[];
+  readonly reasons: string[];
+}
+
 function filterNodes(c: Candidates, demand: PodDemand): Filtered {
   const needsMig = Object.keys(demand.slices).length > 0;
-  const out: Filtered = { passed: [], failed: [], unresolvable: [], reasons: [], rejected: new Map() };
+  const out: Filtered = {
+    passed: [],
+    failed: { at: [], reasons: [] },
+    unresolvable: { at: [], reasons: [] },
+    rejected: new Map(),
+  };
   const check = nodeChecker(demand);
   for (let i = 0; i < c.states.length; i++) {
     const state = c.states[i];
@@ -225,10 +234,11 @@ function filterNodes(c: Candidates, demand: PodDemand): Filtered {
       out.passed.push(i);
       continue;
     }
-    const reason = v === null ? 'unknown-node' : v.code;
-    (v === null || v.resolvable ? out.failed : out.unresolvable).push(i);
-    out.reasons[i] = v === null ? UNKNOWN_NODE : v.reason;
-    out.rejected.set(reason, (out.rejected.get(reason) ?? 0) + 1);
+    const to = v === null || v.resolvable ? out.failed : out.unresolvable;
+    to.at.push(i);
+    to.reasons.push(v === null ? UNKNOWN_NODE : v.reason);
+    const code = v === null ? 'unknown-node' : v.code;
+    out.rejected.set(code, (out.rejected.get(code) ?? 0) + 1);
   }
   return out;
 }
@@ -239,15 +249,16 @@ function filterNodes(c: Candidates, demand: PodDemand): Filtered {
  * same reason each time, so the map a client decodes is the one it would be otherwise.
  */
 function filterHead(f: Filtered, names: readonly string[]): JsonWriter {
-  const out = new JsonWriter(names.length * 64 + 128);
-  const map = (key: string, indices: readonly number[]) => {
+  const out = new JsonWriter(names.length * 48 + 128);
+  const map = (key: string, { at, reasons }: Rejected) => {
     out.raw(key);
-    indices.forEach((i, k) => {
-      (k > 0 ? out.raw(',') : out)
-        .string(names[i] as string)
+    for (let k = 0; k < at.length; k++) {
+      if (k > 0) out.raw(',');
+      out
+        .string(names[at[k] as number] as string)
         .raw(':')
-        .string(f.reasons[i] as string);
-    });
+        .string(reasons[k] as string);
+    }
     out.raw('}');
   };
   map('{"FailedNodes":{', f.failed);
