@@ -137,8 +137,9 @@ interface Compiled {
   readonly facts: GpuFacts;
   /** Busy compute slices of an average GPU of the node. */
   readonly perGpu: number;
-  /** The heuristic's rank of the node, by heuristic (a memo). */
-  readonly ranks: Map<PlacementName, number>;
+  /** The heuristic's rank of the node (a memo for heuristic rankFor; fields, not a Map, read per node). */
+  rankFor: PlacementName | undefined;
+  rank: number;
   /** The node's own objective weight (read here once: a per-request read of the state costs ~10 % at 5,000 nodes). */
   readonly etWeight: number | undefined;
   /**
@@ -199,7 +200,8 @@ function compile(node: NodeMigState): Compiled {
     slots,
     facts,
     perGpu,
-    ranks: new Map(),
+    rankFor: undefined,
+    rank: 0,
     etWeight: node.etWeight,
     rejects: new Map(),
     addedWatts,
@@ -429,9 +431,11 @@ function measure(c: Compiled, node: NodeMigState, model: GpuModel, p: Prepared, 
   m.misalignment = finish === undefined || node.busyUntil === undefined ? Infinity : Math.abs(node.busyUntil - finish);
   const a = c.etWeight ?? p.opts.etWeight;
   m.cost = (a * m.marginalEnergy + tardiness) / (a + 1);
-  let rank = c.ranks.get(p.opts.heuristic);
-  if (rank === undefined) c.ranks.set(p.opts.heuristic, (rank = p.rank(c.facts)));
-  m.rank = rank;
+  if (c.rankFor !== p.opts.heuristic) {
+    c.rank = p.rank(c.facts);
+    c.rankFor = p.opts.heuristic;
+  }
+  m.rank = c.rank;
 }
 
 /**
