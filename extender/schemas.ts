@@ -93,7 +93,6 @@ export interface ExtenderBindingResult {
   Error: string;
 }
 
-export const HostPriorityListSchema = Type.Array(Type.Object({ Host: Type.String(), Score: Type.Integer() }));
 export const BindingResultSchema = Type.Object({ Error: Type.String() });
 
 export const AdmissionReviewSchema = Type.Object({
