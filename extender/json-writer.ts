@@ -43,6 +43,14 @@ export class JsonWriter {
     return this;
   }
 
+  /** Any value, as JSON.stringify writes it (UTF-8). */
+  json(value: unknown): this {
+    const text = JSON.stringify(value);
+    this.room(Buffer.byteLength(text));
+    this.at += this.buf.write(text, this.at);
+    return this;
+  }
+
   /** A finite number (a score). */
   number(n: number): this {
     return this.raw(String(n));

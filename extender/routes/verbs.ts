@@ -135,7 +135,7 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
     }
     if (!c.sent) {
       const items = f.passed.map((i) => c.objects?.[i]);
-      return reply.type(JSON_TYPE).send(head.raw(`,"Nodes":${JSON.stringify({ items })}}`).bytes());
+      return reply.type(JSON_TYPE).send(head.raw(',"Nodes":').json({ items }).raw('}').bytes());
     }
     const parts = filterReplyParts(head, f.passed, c.sent);
     const length = parts.reduce((n, p) => n + p.length, 0);

@@ -18,6 +18,11 @@ describe('JsonWriter', () => {
     );
   });
 
+  it('writes any value as JSON.stringify does, in UTF-8', () => {
+    const value = { items: [{ metadata: { name: 'gpu-1', labels: { zone: 'zürich-1', note: '☃ "q"' } } }] };
+    expect(new JsonWriter(1).raw('[').json(value).raw(']').bytes().toString('utf8')).toBe(`[${JSON.stringify(value)}]`);
+  });
+
   it('writes numbers as JSON does', () => {
     const w = new JsonWriter(4);
     [0, 7, 10].forEach((n, i) => (i > 0 ? w.raw(',') : w).number(n));

@@ -85,6 +85,19 @@ describe('filter', () => {
     expect(body.FailedNodes).toEqual({ full: '0 of 1 1g.5gb slices free, 1 needed' });
   });
 
+  it('full Nodes list the byte scan cannot place (a repeated key): Node objects come back whole, UTF-8 intact', async () => {
+    const { app } = setup();
+    const idle = node('idle', { labels: { 'topology.kubernetes.io/zone': 'zürich-☃' } });
+    const payload = `{"Pod":${JSON.stringify(pod('p'))},"Nodes":{"items":[]},"Nodes":{"items":[${JSON.stringify(idle)}]}}`;
+    const res = await app.inject({
+      method: 'POST',
+      url: '/scheduler/filter',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.json<ExtenderFilterResult>().Nodes?.items).toEqual([idle]);
+  });
+
   it('a null items list is an empty candidate list', async () => {
     const { app } = setup();
     const res = await app.inject({
