@@ -25,7 +25,12 @@ export function stringFlag(p: Parsed, name: string, fallback?: string): string |
   return typeof v === 'string' ? v : fallback;
 }
 
-export function numberFlag(p: Parsed, name: string, fallback: number, opts: { min?: number; integer?: boolean } = {}) {
+export function numberFlag(
+  p: Parsed,
+  name: string,
+  fallback: number,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+) {
   const raw = p.values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -34,11 +39,13 @@ export function numberFlag(p: Parsed, name: string, fallback: number, opts: { mi
     raw.trim() === '' ||
     !Number.isFinite(n) ||
     (opts.integer && !Number.isInteger(n)) ||
-    (opts.min !== undefined && n < opts.min);
+    (opts.min !== undefined && n < opts.min) ||
+    (opts.max !== undefined && n > opts.max);
   if (bad) {
     const kind = opts.integer ? 'an integer' : 'a number';
     const min = opts.min !== undefined ? ` ≥ ${opts.min}` : '';
-    throw new UsageError(`--${name}: expected ${kind}${min}, got "${String(raw)}"`);
+    const max = opts.max !== undefined ? ` ≤ ${opts.max}` : '';
+    throw new UsageError(`--${name}: expected ${kind}${min}${max}, got "${String(raw)}"`);
   }
   return n;
 }
@@ -51,6 +58,10 @@ export function parseIntList(flag: string, text: string): number[] {
     if (!m) throw new UsageError(`--${flag}: "${part}" is not a number or range like 1-5`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
+    // Above 2^53 `i++` stops changing i, so the loop below would never end.
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) {
+      throw new UsageError(`--${flag}: "${part}" is outside the safe integer range`);
+    }
     if (b < a) throw new UsageError(`--${flag}: range "${part}" runs backwards`);
     if (b - a > 10_000) throw new UsageError(`--${flag}: range "${part}" is too long`);
     for (let i = a; i <= b; i++) out.push(i);

@@ -9,6 +9,9 @@ import { numberFlag, parseIntList, stringFlag, type FlagSpec, type Parsed } from
 import { loadWorkload } from './load-workload.js';
 import { UsageError } from './usage-error.js';
 
+// The recorder keeps a row per simulated hour; a year bounds its memory (and no study runs longer).
+const MAX_HOURS = 24 * 365;
+
 export const CLUSTER_FLAGS: FlagSpec = {
   gpus: { type: 'string' },
   gpu: { type: 'string' },
@@ -32,7 +35,7 @@ export const CLUSTER_HELP = `  --gpus N              GPUs in the cluster (defaul
 
 export const WORKLOAD_HELP = `  --workload W          'paper' (the paper's diurnal generator) or a trace CSV path (openb columns)
   --multiplier X        paper workload: arrival-rate multiplier (default 20)
-  --hours H             paper workload: hours of arrivals; trace: window length (default 24 / whole trace)
+  --hours H             paper workload: hours of arrivals; trace: window length (default 24 / whole trace; ≤ 8760)
   --trace-from MIN      trace: window start, minutes after the first pod (default 0)
   --time-scale X        trace: divide release times by X (default 1)
   --seeds LIST          seeds, e.g. 1-5 or 1,3,7 (default 1)`;
@@ -90,7 +93,7 @@ export function readWorkload(p: Parsed, model: GpuModel): WorkloadChoice {
   const spec = stringFlag(p, 'workload', 'paper');
   const seeds = parseIntList('seeds', stringFlag(p, 'seeds', '1'));
   const isPaper = spec === 'paper';
-  const hours = p.values.hours === undefined ? undefined : numberFlag(p, 'hours', 24, { min: 0.01 });
+  const hours = p.values.hours === undefined ? undefined : numberFlag(p, 'hours', 24, { min: 0.01, max: MAX_HOURS });
   const multiplier = numberFlag(p, 'multiplier', 20, { min: 0 });
   if (!isPaper && p.values.multiplier !== undefined)
     throw new UsageError('--multiplier: applies to --workload paper only (use --time-scale for traces)');

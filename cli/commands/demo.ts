@@ -8,6 +8,7 @@ import { generatePaperWorkload } from '../../policy/workload/paper-generator.js'
 import { parseFlags, parseIntList, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { progressBar } from '../progress.js';
+import { checkReportPath, writeReport } from '../report/write.js';
 import { parseLayoutList } from '../sim-flags.js';
 import { summaryTable } from '../summary-table.js';
 
@@ -78,6 +79,7 @@ export const command: Command = {
     const p = parseFlags(argv, { seeds: { type: 'string' }, report: { type: 'string' } });
     const seeds = parseIntList('seeds', stringFlag(p, 'seeds', '1-3'));
     const reportPath = stringFlag(p, 'report', 'reports/smartmig-demo.html');
+    await checkReportPath(reportPath);
     const model = findGpuModel('A100-40GB') as GpuModel;
     const workloads = new Map(seeds.map((s) => [s, generatePaperWorkload({ seed: s })]));
     console.log(
@@ -105,7 +107,6 @@ export const command: Command = {
     bar.stop();
     console.log(summaryTable(results));
     const { renderReport } = await import('../report/html.js');
-    const { writeReport } = await import('../report/write.js');
     await writeReport(
       reportPath,
       renderReport(results, {

@@ -11,6 +11,7 @@ import {
 import { oneOf, numberFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { progressBar } from '../progress.js';
+import { checkReportPath, writeReport } from '../report/write.js';
 import { CLUSTER_FLAGS, CLUSTER_HELP, readCluster, readWorkload, WORKLOAD_FLAGS, WORKLOAD_HELP } from '../sim-flags.js';
 import { summaryTable } from '../summary-table.js';
 
@@ -73,6 +74,7 @@ export const command: Command = {
         : numberFlag(p, 'reconfigure-seconds', 0, { min: 0 }) / 60;
     const report = stringFlag(p, 'report');
     const workload = readWorkload(p, model);
+    if (report) await checkReportPath(report);
 
     const combos = repartitions.flatMap((repartition) => placements.map((placement) => ({ placement, repartition })));
     const bar = progressBar(combos.length * workload.seeds.length, 'simulating');
@@ -97,7 +99,6 @@ export const command: Command = {
 
     if (report) {
       const { renderReport } = await import('../report/html.js');
-      const { writeReport } = await import('../report/write.js');
       await writeReport(
         report,
         renderReport(results, {

@@ -79,6 +79,12 @@ describe('smartmig simulate', () => {
     [['--hours', 'soon'], /--hours: expected a number/],
     [['--workload', '/does/not/exist.csv'], /no such file/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
+    // fix: a seed above 2^53 made the range loop endless (the process died out of memory)
+    [['--seeds', '99999999999999999999'], /--seeds: .* outside the safe integer range/],
+    // fix: an unbounded horizon ran the recorder out of memory
+    [['--hours', '1e9'], /--hours: expected a number ≥ 0\.01 ≤ 8760/],
+    // fix: an unusable report path was a stack trace after all the simulations
+    [['--hours', '0.1', '--report', tmpdir()], /--report: .* is a directory/],
   ])('rejects %j with exit code 2 and one line naming it', (args, message) => {
     const r = smartmig('simulate', ...(args as string[]));
     expect(r.code).toBe(2);
