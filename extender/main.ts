@@ -32,11 +32,12 @@ export async function startExtender(partial: Partial<ExtenderConfig>): Promise<R
   const cache = new ClusterCache(book);
   const metrics = createMetrics({ processMetrics: true });
   const policies = new PartitionPolicies(book, cache, log);
-  const informers = startInformers({ kc, core, cache, policies, clock: Date.now, log, metrics });
+  // Read before the informers start: a bad file must end the process, not leave watches running.
   const https =
     config.tlsCert && config.tlsKey
-      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+      ? { cert: readPem('--tls-cert', config.tlsCert), key: readPem('--tls-key', config.tlsKey) }
       : undefined;
+  const informers = startInformers({ kc, core, cache, policies, clock: Date.now, log, metrics });
   const app = buildExtender({
     cache,
     binder: new KubeBinder(core),
@@ -64,4 +65,12 @@ export async function startExtender(partial: Partial<ExtenderConfig>): Promise<R
       await app.close();
     },
   };
+}
+
+function readPem(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new RangeError(`${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 }

@@ -1,4 +1,8 @@
 // `smartmig extender` flags: one typed configuration, defaults beside it, one-line errors with exit 2.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { extenderConfigFromArgs } from '../../../cli/commands/extender.js';
 import { main } from '../../../cli/main.js';
@@ -65,6 +69,39 @@ describe('smartmig extender via main', () => {
     const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     expect(await main(['extender', '--kubeconfig=/nonexistent/kubeconfig', '--port=0'])).toBe(2);
     expect(err.mock.calls[0]?.[0]).toMatch(/^smartmig extender: .*nonexistent/);
+  });
+
+  // fix: the informers started before the TLS files were read, so a missing file left the process watching forever
+  it('exits 2 with one line when a TLS file cannot be read, and the process ends', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smartmig-tls-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+        'users: [{name: u, user: {token: t}}]',
+        'contexts: [{name: x, context: {cluster: c, user: u}}]',
+        'current-context: x',
+      ].join('\n'),
+    );
+    const r = spawnSync(
+      process.execPath,
+      [
+        'bin/smartmig.js',
+        'extender',
+        `--kubeconfig=${kubeconfig}`,
+        '--port=0',
+        '--tls-cert=/nonexistent/cert.pem',
+        `--tls-key=${kubeconfig}`,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(
+      /^smartmig extender: --tls-cert: cannot read \/nonexistent\/cert\.pem \(ENOENT\)$/m,
+    );
   });
 
   it('prints its help', async () => {
