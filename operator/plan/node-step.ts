@@ -234,7 +234,7 @@ function change(
   if (!view.inFlight && f.retryAfter !== undefined && now < f.retryAfter) {
     return step('Failed', `backing off until ${isoTime(f.retryAfter)}`, f.retryAfter);
   }
-  if (!view.inFlight && !ctx.takeSlot()) {
+  if (!view.holdsSlot && !ctx.takeSlot()) {
     return step('Waiting', `waiting for a slot: at most ${policy.maxNodesReconfiguring} node(s) change at once`);
   }
   ctx.configAdds.set(name, entries);

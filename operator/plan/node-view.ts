@@ -26,6 +26,11 @@ export interface NodeView {
   readonly busySlices: readonly (readonly boolean[])[];
   /** A change that the operator recorded and has not completed: draining, applying, or failed. */
   readonly inFlight: boolean;
+  /**
+   * Whether the change counts against maxNodesReconfiguring. A failed attempt whose drain marks were cleared
+   * holds no slot while it backs off; its retry takes one like any new change.
+   */
+  readonly holdsSlot: boolean;
 }
 
 export function configEntries(config: MigPartedConfig | undefined, name: string | undefined) {
@@ -86,6 +91,7 @@ export function buildNodeView(
   const { busy, busySlices } = attribute(pods, current);
   const launchedPending = f.desired !== undefined && f.desired === f.migConfig && phase !== 'settled';
   const waiting = f.desired !== undefined && f.desired !== f.migConfig;
+  const inFlight = launchedPending || waiting || f.draining !== undefined;
   return {
     facts: f,
     model,
@@ -94,6 +100,7 @@ export function buildNodeView(
     current,
     busy,
     busySlices,
-    inFlight: launchedPending || waiting || f.draining !== undefined,
+    inFlight,
+    holdsSlot: inFlight && !(phase === 'failed' && f.draining === undefined),
   };
 }

@@ -220,7 +220,7 @@ function planNodes(
     views.push(buildNodeView(n, model, n.gpuCount, config, snap.podsByNode.get(n.name) ?? []));
   }
   const issues = [...policy.issues];
-  const inFlight = views.filter((v) => v.inFlight && !(v.phase === 'failed' && v.facts.draining === undefined)).length;
+  const inFlight = views.filter((v) => v.holdsSlot).length;
   let slots = Math.max(0, policy.maxNodesReconfiguring - inFlight);
   const ctx: StepContext = {
     now: snap.now,

@@ -163,6 +163,37 @@ describe('planner: static layouts', () => {
     expect(condition(c, 'p', 'Ready')).toMatchObject({ status: 'True' });
   });
 
+  // fix: a failed node's retry skipped the slot check, so every failed node relaunched in one round
+  it('retries after a failure still within maxNodesReconfiguring', () => {
+    const c = staticCluster('all-2g.10gb', { maxNodesReconfiguring: 1 });
+    c.addNode(gpuNode('n3', { pool: 'a' }));
+    c.commit(c.plan());
+    c.failing.add(c.node('n1').metadata?.annotations?.[DESIRED_ANNOTATION] as string);
+    const changing = () =>
+      ['n1', 'n2', 'n3'].filter(
+        (n) =>
+          c.node(n).metadata?.annotations?.[DRAINING_ANNOTATION] !== undefined ||
+          c.node(n).metadata?.labels?.[MIG_STATE_LABEL] === 'pending',
+      ).length;
+    for (let i = 0; i < 12; i++) {
+      c.commit(c.plan());
+      c.now += 1000;
+    }
+    expect(['n1', 'n2', 'n3'].map((n) => c.node(n).metadata?.labels?.[MIG_STATE_LABEL])).toEqual([
+      'failed',
+      'failed',
+      'failed',
+    ]);
+    c.failing.clear();
+    c.now += 31_000;
+    for (let i = 0; i < 30; i++) {
+      c.commit(c.plan());
+      expect(changing()).toBeLessThanOrEqual(1);
+      c.now += 1000;
+    }
+    for (const n of ['n1', 'n2', 'n3']) expect(c.node(n).metadata?.labels?.[MIG_STATE_LABEL]).toBe('success');
+  });
+
   it('reports an invalid layout with its reason and applies nothing', () => {
     const c = staticCluster('all-9g.99gb');
     c.settle();
