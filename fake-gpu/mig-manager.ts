@@ -101,6 +101,9 @@ export class MigManager {
       await this.publish(agent, deploy, 'unchanged', started);
       return;
     }
+    // Pods on a changing GPU when the change starts count as well as those still there when it lands: a pod
+    // that ends during the reconfiguration delay was still torn down by a real mig-manager.
+    const heldAtStart = resolution.ok ? busyGpus(agent, agent.board.changes(resolution.targets)) : new Map();
     log.info('reconfiguring: state pending, GPU operands paused');
     const paused = Object.fromEntries(PAUSED_DEPLOY_LABELS.map((k) => [k, pausedValue(deploy[k])]));
     await this.deps.writer.metadata(agent, { labels: { ...paused, [MIG_STATE_LABEL]: 'pending' } });
@@ -109,12 +112,21 @@ export class MigManager {
     await this.deps.sleep(this.deps.config.reconfigureSeconds * 1000);
     if (!resolution.ok) return this.fail(agent, log, deploy, resolution.error, started);
     const result = agent.board.reconfigure(resolution.targets);
-    for (const [gpu, pods] of result.busy) this.recordBusy(agent, gpu, name, pods);
+    for (const [gpu, pods] of result.busy)
+      heldAtStart.set(gpu, [...new Set([...(heldAtStart.get(gpu) ?? []), ...pods])]);
+    for (const [gpu, pods] of heldAtStart) this.recordBusy(agent, gpu, name, pods, result.busy.get(gpu) ?? []);
     log.info({ gpus: result.changed }, 'new MIG layout applied');
     await this.publish(agent, deploy, 'success', started);
   }
 
-  private recordBusy(agent: NodeAgent, gpu: number, config: string, pods: readonly string[]): void {
+  /** `lost`: the pods that still held devices when the layout landed (the others ended meanwhile). */
+  private recordBusy(
+    agent: NodeAgent,
+    gpu: number,
+    config: string,
+    pods: readonly string[],
+    lost: readonly string[],
+  ): void {
     this.busy.push({ node: agent.name, gpu, config, pods, at: this.deps.now() });
     this.deps.metrics.busyReconfigurations.inc();
     const message = `GPU ${gpu} was reconfigured to ${config} while pods held its devices: ${pods.join(', ')}`;
@@ -125,7 +137,7 @@ export class MigManager {
       'BusyGpuReconfigured',
       message,
     );
-    this.deps.onPodsLostDevices(agent, pods, `MIG device removed: ${message}`);
+    if (lost.length > 0) this.deps.onPodsLostDevices(agent, lost, `MIG device removed: ${message}`);
   }
 
   /** Devices, GFD labels, restored operands and state success, in that order: success means all is in place. */
@@ -180,4 +192,13 @@ export class MigManager {
     this.deps.metrics.reconfigurations.inc({ result });
     this.deps.metrics.reconfigurationSeconds.observe((this.deps.now().getTime() - started.getTime()) / 1000);
   }
+}
+
+function busyGpus(agent: NodeAgent, gpus: readonly number[]): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const gpu of gpus) {
+    const pods = agent.board.podsOn(gpu);
+    if (pods.length > 0) out.set(gpu, pods);
+  }
+  return out;
 }
