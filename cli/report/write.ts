@@ -13,7 +13,7 @@ export async function checkReportPath(path: string): Promise<void> {
     await mkdir(dirname(path), { recursive: true });
     await access(dirname(path), constants.W_OK);
   } catch (err) {
-    throw new UsageError(`--report: cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw unwritable(path, err);
   }
 }
 
@@ -22,6 +22,10 @@ export async function writeReport(path: string, html: string): Promise<void> {
   try {
     await writeFile(path, html, 'utf8');
   } catch (err) {
-    throw new UsageError(`--report: cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw unwritable(path, err);
   }
+}
+
+function unwritable(path: string, err: unknown): UsageError {
+  return new UsageError(`--report: cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
 }
