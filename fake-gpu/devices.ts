@@ -190,15 +190,21 @@ export class GpuBoard {
     return out;
   }
 
+  /** The pods on each of `gpus` that holds any. */
+  busyAmong(gpus: readonly number[]): Map<number, string[]> {
+    const busy = new Map<number, string[]>();
+    for (const gpu of gpus) {
+      const pods = this.podsOn(gpu);
+      if (pods.length > 0) busy.set(gpu, pods);
+    }
+    return busy;
+  }
+
   /** Applies new configurations: a changed GPU gets fresh, free devices; pods it had lose theirs. */
   reconfigure(targets: readonly (GpuConfig | undefined)[]): ReconfigureResult {
     const changed = this.changes(targets);
-    const busy = new Map<number, string[]>();
-    for (const gpu of changed) {
-      const pods = this.podsOn(gpu);
-      if (pods.length > 0) busy.set(gpu, pods);
-      this.slots[gpu] = this.freshSlots(gpu, targets[gpu] as GpuConfig);
-    }
+    const busy = this.busyAmong(changed);
+    for (const gpu of changed) this.slots[gpu] = this.freshSlots(gpu, targets[gpu] as GpuConfig);
     return { changed, busy };
   }
 

@@ -103,7 +103,7 @@ export class MigManager {
     }
     // Pods on a changing GPU when the change starts count as well as those still there when it lands: a pod
     // that ends during the reconfiguration delay was still torn down by a real mig-manager.
-    const heldAtStart = resolution.ok ? busyGpus(agent, agent.board.changes(resolution.targets)) : new Map();
+    const heldAtStart = resolution.ok ? agent.board.busyAmong(agent.board.changes(resolution.targets)) : new Map();
     log.info('reconfiguring: state pending, GPU operands paused');
     const paused = Object.fromEntries(PAUSED_DEPLOY_LABELS.map((k) => [k, pausedValue(deploy[k])]));
     await this.deps.writer.metadata(agent, { labels: { ...paused, [MIG_STATE_LABEL]: 'pending' } });
@@ -192,13 +192,4 @@ export class MigManager {
     this.deps.metrics.reconfigurations.inc({ result });
     this.deps.metrics.reconfigurationSeconds.observe((this.deps.now().getTime() - started.getTime()) / 1000);
   }
-}
-
-function busyGpus(agent: NodeAgent, gpus: readonly number[]): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const gpu of gpus) {
-    const pods = agent.board.podsOn(gpu);
-    if (pods.length > 0) out.set(gpu, pods);
-  }
-  return out;
 }

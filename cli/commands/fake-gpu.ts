@@ -12,8 +12,9 @@ const D = DEFAULT_CONFIG;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 const help = `Usage: smartmig fake-gpu [--nodes N] [--gpus-per-node N] [--gpu MODEL] [--layout NAME]
-                         [--reconfigure-seconds S] [--time-scale X] [--kubeconfig FILE] [--config-map NS/NAME]
-                         [--metrics-port P] [--node-prefix PREFIX] [--cleanup]
+                         [--reconfigure-seconds S] [--time-scale X] [--default-work MIN] [--kubeconfig FILE]
+                         [--config-map NS/NAME] [--metrics-port P] [--node-prefix PREFIX]
+                         [--heartbeat-seconds S] [--cleanup] [--log-level LEVEL]
 
 Emulates GPU nodes against a Kubernetes cluster (docs/fake-gpu.md): creates Node objects with GPU feature
 discovery labels and the MIG devices of their layouts, answers nvidia.com/mig.config changes like the GPU

@@ -366,3 +366,71 @@ describe('smartmig fake-gpu against the local control plane', () => {
     ]);
   });
 });
+
+// A pod that ends while mig-manager is still applying a change was torn down by it all the same: the record
+// must come from the moment the state goes pending, not from whoever is left when the layout lands.
+describe('smartmig fake-gpu: a pod that ends during a reconfiguration', () => {
+  let namespace: string;
+  let fake: FakeGpu;
+  let node: string;
+
+  beforeAll(async () => {
+    namespace = await createTestNamespace(admin, 'fake-gpu-leaver');
+    const checked = checkConfig({
+      ...DEFAULT_CONFIG,
+      nodes: 1,
+      gpusPerNode: 1,
+      layout: 'all-1g.5gb',
+      // Long enough to delete the pod while the state is pending.
+      reconfigureSeconds: 6,
+      timeScale: TIME_SCALE,
+      configMap: `${namespace}/mig-parted-config`,
+      nodePrefix: `${uniqueName('fgpl')}-`,
+      metricsPort: 0,
+      heartbeatSeconds: 1,
+      cleanup: true,
+    });
+    if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+    fake = await startFakeGpu({
+      config: checked.config,
+      kc: admin,
+      log: pino({ level: process.env['SMARTMIG_TEST_LOG'] ?? 'silent' }),
+      metricsHost: '127.0.0.1',
+    });
+    [node = ''] = fake.nodeNames;
+  });
+
+  afterAll(async () => {
+    await fake?.stop();
+    if (namespace) await deleteTestNamespace(admin, namespace);
+  });
+
+  it('records the GPU as reconfigured while busy although the pod was gone when the layout landed', async () => {
+    await core.createNamespacedPod({ namespace, body: gpuPod('leaver', MIG_1G, { node, work: '10h' }) });
+    await waitFor(
+      async () => (await core.readNamespacedPod({ name: 'leaver', namespace })).status?.phase === 'Running',
+      { description: 'pod leaver Running' },
+    );
+    await core.patchNode({
+      name: node,
+      body: [{ op: 'replace', path: '/metadata/labels/nvidia.com~1mig.config', value: 'all-7g.40gb' }],
+    });
+    await waitFor(async () => (await readNode(node)).metadata?.labels?.[STATE] === 'pending', {
+      description: 'state pending',
+      intervalMs: 50,
+    });
+    await core.deleteNamespacedPod({ name: 'leaver', namespace, gracePeriodSeconds: 0 });
+    await waitFor(async () => fake.board(node)?.devicesOf(`${namespace}/leaver`).length === 0, {
+      description: 'pod leaver to release its device',
+      intervalMs: 50,
+    });
+    // Still pending: the pod really was gone before the layout landed.
+    expect((await readNode(node)).metadata?.labels?.[STATE]).toBe('pending');
+    await waitFor(async () => (await readNode(node)).metadata?.labels?.[STATE] === 'success', {
+      description: 'state success',
+    });
+    expect(fake.busyReconfigurations()).toMatchObject([{ node, config: 'all-7g.40gb', pods: [`${namespace}/leaver`] }]);
+    const text = await metricsText(fake.metricsPort as number);
+    expect(metricValue(text, 'smartmig_fake_gpu_busy_reconfigurations_total')).toBe(1);
+  });
+});
