@@ -15,7 +15,6 @@ import {
   MIG_CONFIG_LABEL,
   MIG_STATE_LABEL,
   OWNER_ANNOTATION,
-  PLACEMENT_ANNOTATION,
   REPARTITION_TAINT,
   RETRY_AFTER_ANNOTATION,
 } from './labels.js';
@@ -173,17 +172,14 @@ function addRequests(into: Map<string, number>, res: Resources, combine: (a: num
   return whole;
 }
 
+/**
+ * The GPU index from `smartmig.io/gpu`. The extender's `smartmig.io/placement` record names no GPU, so a pod
+ * without this annotation may be on any GPU that fits it, and the planner assumes the worst.
+ */
 function podGpu(ann: Record<string, string>): number | undefined {
-  const direct = Number(ann[GPU_INDEX_ANNOTATION]);
-  if (ann[GPU_INDEX_ANNOTATION] !== undefined && Number.isInteger(direct) && direct >= 0) return direct;
-  const text = ann[PLACEMENT_ANNOTATION];
-  if (!text || text.length > 8192) return undefined;
-  try {
-    const v = JSON.parse(text) as { gpu?: unknown } | null;
-    return v && Number.isInteger(v.gpu) && (v.gpu as number) >= 0 ? (v.gpu as number) : undefined;
-  } catch {
-    return undefined;
-  }
+  const text = ann[GPU_INDEX_ANNOTATION];
+  const gpu = Number(text);
+  return text !== undefined && text.trim() !== '' && Number.isInteger(gpu) && gpu >= 0 ? gpu : undefined;
 }
 
 /** `smartmig.io/deadline`: an RFC 3339 time, or a duration after the pod's creation. */

@@ -35,7 +35,11 @@ export const RETRY_AFTER_ANNOTATION = 'smartmig.io/retry-after';
 /** Cordon mode: no new pods at all on the node while it drains and reconfigures. */
 export const REPARTITION_TAINT = { key: 'smartmig.io/repartitioning', effect: 'NoSchedule' } as const;
 
-/** Where the extender records the GPU a pod was placed on (JSON with a `gpu` index). */
+/**
+ * What the extender's bind records on a pod (extender/kube.ts `PlacementRecord`: JSON with `node`, `slices`,
+ * `heuristic`, `at`, `expectedFinish`, `deadline`). It names the node, not the GPU, so the operator does not
+ * read it; the GPU comes from `smartmig.io/gpu` (operator/facts.ts). Listed here as part of the contract.
+ */
 export const PLACEMENT_ANNOTATION = 'smartmig.io/placement';
 export const DEADLINE_ANNOTATION = 'smartmig.io/deadline';
 

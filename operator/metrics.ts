@@ -27,7 +27,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
     registry,
     gpuPower: new Gauge({
       name: 'smartmig_gpu_power_watts',
-      help: 'Modelled power of a GPU from its busy compute slices (policy/energy power model).',
+      help: 'Modelled power of a GPU that a MigPartition manages, from its busy compute slices (policy/energy).',
       labelNames: ['node', 'gpu', 'model'],
       registers,
     }),
@@ -39,13 +39,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
     }),
     tardiness: new Histogram({
       name: 'smartmig_job_tardiness_minutes',
-      help: 'Tardiness max(0, completion - deadline) of finished pods with smartmig.io/deadline, minutes.',
+      help: 'Tardiness max(0, finish - deadline) of pods with smartmig.io/deadline that succeeded or failed, minutes.',
       buckets: [0, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 240],
       registers,
     }),
     completions: new Counter({
       name: 'smartmig_job_completions_total',
-      help: 'Finished pods with smartmig.io/deadline, by whether they met it.',
+      help: 'Pods with smartmig.io/deadline that succeeded or failed, by whether they finished by the deadline.',
       labelNames: ['outcome'],
       registers,
     }),
@@ -57,7 +57,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
     }),
     slices: new Gauge({
       name: 'smartmig_slices',
-      help: 'MIG slices on GPU nodes, per profile and state (free, busy, reconfiguring).',
+      help: 'MIG slices on the nodes MigPartitions manage, per profile and state (free, busy, reconfiguring).',
       labelNames: ['profile', 'state'],
       registers,
     }),

@@ -1,11 +1,12 @@
 // What the metrics report about the cluster, computed from a snapshot: modelled power per GPU, slices per
 // profile and state, pending demand per profile. Unlike the planner's safety view (which assumes the worst
 // about pods that do not say which GPU they use), this is a best guess: each pod counts once, on the first
-// GPU with a free slice of its profile.
+// GPU with a free slice of its profile. Which nodes count, and with which GPU model, the caller says: the
+// reconciler passes the nodes its policies manage with the model the planner used (spec.gpuModel first).
 import { powerModel, type PowerModel } from '../policy/energy/power.js';
 import type { GpuModel } from '../policy/mig/catalog.js';
 import { findProfile } from '../policy/mig/catalog.js';
-import { holdsDevices } from './facts.js';
+import { holdsDevices, type NodeFacts } from './facts.js';
 import { labelledLayouts, type GpuTarget } from './migparted.js';
 import type { Snapshot } from './plan/round.js';
 
@@ -37,13 +38,17 @@ function add(m: Map<string, number>, key: string, n = 1): void {
   m.set(key, (m.get(key) ?? 0) + n);
 }
 
-export function observe(snap: Snapshot): Observation {
+/** The GPU model to observe a node with; undefined leaves the node out. */
+export type ModelOf = (n: NodeFacts) => GpuModel | undefined;
+
+/** Without `modelOf`, every node whose GPU feature discovery labels name a known model. */
+export function observe(snap: Snapshot, modelOf: ModelOf = (n) => n.detectedModel): Observation {
   const gpus: GpuObservation[] = [];
   const slices = new Map<string, number>();
   const pending = new Map<string, number>();
   const config = snap.config.ok ? snap.config.value : undefined;
   for (const n of snap.nodes) {
-    const model = n.detectedModel;
+    const model = modelOf(n);
     if (!model || n.gpuCount === undefined) continue;
     const layouts: readonly (GpuTarget | undefined)[] =
       labelledLayouts(config, n.migConfig, model, n.gpuCount) ?? new Array<undefined>(n.gpuCount).fill(undefined);

@@ -23,12 +23,14 @@ import {
   patchNode,
   patchStatus,
   recordEvent,
+  statusOf,
   updateConfigMap,
   type Clients,
 } from './kube.js';
 import type { OperatorMetrics } from './metrics.js';
 import { mergeConfigs, parseMigPartedConfig, renderMigPartedConfig } from './migparted.js';
 import { observe } from './observe.js';
+import type { PlanEvent } from './plan/node-step.js';
 import { planRound, type Plan, type Snapshot } from './plan/round.js';
 
 export interface Caches {
@@ -76,6 +78,16 @@ class Expectations {
   }
 }
 
+type GpuLabels = { node: string; gpu: string; model: string };
+
+interface FailedWrite {
+  readonly op: string;
+  readonly key: string;
+  readonly partitions: readonly string[];
+  readonly status: number;
+  readonly message: string;
+}
+
 const CONCURRENCY = 16;
 
 async function inBatches<T>(items: readonly T[], run: (t: T) => Promise<void>): Promise<void> {
@@ -85,7 +97,10 @@ async function inBatches<T>(items: readonly T[], run: (t: T) => Promise<void>): 
 export class Reconciler {
   private readonly seenAt = new Map<string, number>();
   private readonly expectations = new Expectations();
-  private readonly energyAt = new Map<string, { watts: number; at: number }>();
+  /** Per `node|gpu`: the last power and when, for the energy counter, and the labels of its series. */
+  private readonly energyAt = new Map<string, { watts: number; at: number; labels: GpuLabels }>();
+  /** Objects whose last write failed, with the HTTP status: each failure is reported once (WriteFailed). */
+  private readonly failedWrites = new Map<string, number>();
   private readonly controllerFor;
   private readonly now: () => number;
   private running = false;
@@ -140,16 +155,19 @@ export class Reconciler {
     this.trigger();
   }
 
-  /** Tardiness of pods with a deadline, counted once, when they are seen turning Succeeded. */
+  /**
+   * Tardiness of pods with a deadline, counted once, when they are seen turning Succeeded or Failed. A failed
+   * pod finished too: it counts at the time its last container ended (on time if that was before the
+   * deadline), so that failures never vanish from the late count.
+   */
   private countFinished(pod: V1Pod, old: V1Pod | undefined): void {
     const uid = pod.metadata?.uid ?? '';
-    if (pod.status?.phase !== 'Succeeded' || !old || old.status?.phase === 'Succeeded' || this.finished.has(uid))
-      return;
+    if (!isFinished(pod) || !old || isFinished(old) || this.finished.has(uid)) return;
     const facts = podFacts(pod);
     if (facts.deadline === undefined) return;
     this.finished.add(uid);
     if (this.finished.size > 100_000) this.finished.clear();
-    const ends = (pod.status.containerStatuses ?? [])
+    const ends = (pod.status?.containerStatuses ?? [])
       .map((c) => timeMs(c.state?.terminated?.finishedAt))
       .filter((t): t is number => t !== undefined);
     const done = ends.length > 0 ? Math.max(...ends) : this.now();
@@ -170,6 +188,7 @@ export class Reconciler {
     clearTimeout(this.timer);
     this.deps.metrics.leader.set(0);
     await this.busy;
+    this.dropClusterSeries();
   }
 
   /** Asks for a round after the debounce (or `delayMs`); rounds never overlap. */
@@ -241,7 +260,14 @@ export class Reconciler {
   /** The ConfigMap's config, parsed once per version (later lookups by identity stay cached too). */
   private parsedConfig(cm: V1ConfigMap | undefined): Snapshot['config'] {
     const key = `${cm?.metadata?.uid ?? ''}/${cm?.metadata?.resourceVersion ?? ''}`;
-    if (this.parsed?.key !== key) this.parsed = { key, value: parseMigPartedConfig(cm?.data?.[CONFIG_KEY]) };
+    if (this.parsed?.key !== key) {
+      const value = parseMigPartedConfig(cm?.data?.[CONFIG_KEY]);
+      const { namespace, name } = this.deps.config.migConfigMap;
+      this.parsed = {
+        key,
+        value: value.ok ? value : { ok: false, error: `mig-parted ConfigMap ${namespace}/${name}: ${value.error}` },
+      };
+    }
     return this.parsed.value;
   }
 
@@ -282,17 +308,20 @@ export class Reconciler {
 
   private async commit(snap: Snapshot, plan: Plan): Promise<Omit<RoundSummary, 'ms'>> {
     const { clients, config, log, metrics } = this.deps;
-    let errors = 0;
-    const fail = (op: string, err: unknown, extra: Record<string, unknown> = {}): void => {
-      errors++;
+    const failures: FailedWrite[] = [];
+    /** `key` names the object written; `partitions` are the policies the failure holds up. */
+    const fail = (op: string, key: string, partitions: readonly string[], err: unknown): void => {
       metrics.apiErrors.inc({ op });
-      log.warn({ op, ...extra, err: describeError(err) }, 'write failed; the next round retries');
+      log.warn({ op, object: key, err: describeError(err) }, 'write failed; the next round retries');
+      failures.push({ op, key, partitions, status: statusOf(err), message: describeError(err) });
     };
+    const succeeded = (key: string): void => void this.failedWrites.delete(key);
     let configWritten = false;
     const { namespace, name } = config.migConfigMap;
     if (snap.config.ok) {
       const merged = mergeConfigs(snap.config.value, plan.configAdds, plan.configInUse);
       if (merged.changed) {
+        const key = `configmap/${namespace}/${name}`;
         try {
           // Merged again against the stored text: someone may have edited the ConfigMap since the snapshot.
           const rv = await updateConfigMap(clients, namespace, name, (text) => {
@@ -303,18 +332,24 @@ export class Reconciler {
           });
           configWritten = rv !== undefined;
           this.expectations.expect('configmap', rv);
+          succeeded(key);
         } catch (err) {
-          fail('configmap', err);
+          const owners = [...new Set([...plan.managed.values()].map((m) => m.partition))].sort();
+          fail('configmap', key, owners, err);
         }
       }
     }
     const nodes = new Map(this.deps.caches.nodes.list().map((n) => [n.metadata?.name ?? '', n]));
     await inBatches(plan.nodePatches, async (p) => {
+      const key = `node/${p.node}`;
       try {
         const rv = await patchNode(clients, p, nodes.get(p.node)?.spec?.taints ?? []);
-        this.expectations.expect(`node/${p.node}`, rv);
+        this.expectations.expect(key, rv);
+        succeeded(key);
       } catch (err) {
-        fail('node', err, { node: p.node });
+        // A node no policy manages any more (its marks being removed) has no MigPartition to tell.
+        const owner = plan.managed.get(p.node)?.partition;
+        fail('node', key, owner === undefined ? [] : [owner], err);
       }
     });
     let statusUpdates = 0;
@@ -322,23 +357,55 @@ export class Reconciler {
     await inBatches(plan.statuses, async ({ name: mp, status }) => {
       const prev = partitions.get(mp)?.status;
       if (canonicalJson(prev ?? {}) === canonicalJson(status)) return;
+      const key = `mp/${mp}`;
       try {
-        this.expectations.expect(`mp/${mp}`, await patchStatus(clients, mp, status, prev));
+        this.expectations.expect(key, await patchStatus(clients, mp, status, prev));
         statusUpdates++;
+        succeeded(key);
       } catch (err) {
-        fail('status', err, { partition: mp });
+        fail('status', key, [mp], err);
       }
     });
+    const events = [...plan.events, ...this.writeFailureEvents(failures)];
     const reporter = { component: 'smartmig-operator', instance: config.identity };
-    for (const e of plan.events) {
+    for (const e of events) {
       const target = { name: e.partition, uid: partitions.get(e.partition)?.metadata?.uid };
       try {
         await recordEvent(clients, target, e, reporter, new Date(this.now()));
       } catch (err) {
-        fail('event', err, { reason: e.reason });
+        // Not reported as an event: that would most likely fail the same way.
+        fail('event', `event/${e.reason}`, [], err);
       }
     }
-    return { nodePatches: plan.nodePatches.length, statusUpdates, events: plan.events.length, configWritten, errors };
+    const errors = failures.length;
+    return { nodePatches: plan.nodePatches.length, statusUpdates, events: events.length, configWritten, errors };
+  }
+
+  /**
+   * Warnings `WriteFailed`: one per policy and kind of write, listing the objects whose write newly failed.
+   * An object counts once per HTTP status until a write of it succeeds again. The apiserver keeps no trace of
+   * a failed write to compare with, so this is remembered in memory (after a restart a failure that persists
+   * is reported once more). Conflicts (409) are left out: optimistic concurrency expects them, and the next
+   * round redoes the write.
+   */
+  private writeFailureEvents(failures: readonly FailedWrite[]): PlanEvent[] {
+    const fresh = new Map<string, FailedWrite[]>();
+    for (const f of failures) {
+      if (f.status === 409 || f.partitions.length === 0 || this.failedWrites.get(f.key) === f.status) continue;
+      if (this.failedWrites.size >= 10_000) this.failedWrites.clear();
+      this.failedWrites.set(f.key, f.status);
+      for (const partition of f.partitions) {
+        const group = `${partition}|${f.op}`;
+        fresh.set(group, [...(fresh.get(group) ?? []), f]);
+      }
+    }
+    return [...fresh].map(([group, list]) => {
+      const [partition = '', op = ''] = group.split('|');
+      const shown = list.slice(0, 5).map((f) => `${f.key} (${f.message})`);
+      const more = list.length > shown.length ? `, and ${list.length - shown.length} more` : '';
+      const message = `${op} write failed: ${shown.join(', ')}${more}; the operator retries every round`;
+      return { partition, type: 'Warning', reason: 'WriteFailed', message };
+    });
   }
 
   /** Metrics that follow from the round: repartitions, power and energy, slices, pending demand. */
@@ -348,18 +415,25 @@ export class Reconciler {
       m.repartitions.inc({ result: r.result });
       m.repartitionDuration.observe({ result: r.result }, r.seconds);
     }
-    const obs = observe(snap);
+    // The nodes the policies manage, each with the GPU model the planner used for it.
+    const obs = observe(snap, (n) => plan.managed.get(n.name)?.model);
     const seen = new Set<string>();
     for (const g of obs.gpus) {
       const key = `${g.node}|${g.gpu}`;
       seen.add(key);
       const labels = { node: g.node, gpu: String(g.gpu), model: g.model };
       const prev = this.energyAt.get(key);
-      if (prev && snap.now > prev.at) m.gpuEnergy.inc(labels, (prev.watts * (snap.now - prev.at)) / 1000);
-      this.energyAt.set(key, { watts: g.watts, at: snap.now });
+      if (prev && prev.labels.model !== g.model) this.dropGpuSeries(prev.labels);
+      else if (prev && snap.now > prev.at) m.gpuEnergy.inc(labels, (prev.watts * (snap.now - prev.at)) / 1000);
+      this.energyAt.set(key, { watts: g.watts, at: snap.now, labels });
       m.gpuPower.set(labels, g.watts);
     }
-    for (const key of [...this.energyAt.keys()]) if (!seen.has(key)) this.energyAt.delete(key);
+    // GPUs of nodes deleted or no longer managed by any policy: their series go, so sums over nodes stay right.
+    for (const [key, e] of this.energyAt) {
+      if (seen.has(key)) continue;
+      this.dropGpuSeries(e.labels);
+      this.energyAt.delete(key);
+    }
     m.slices.reset();
     for (const [key, n] of obs.slices) {
       const [profile = '', state = ''] = key.split('|');
@@ -368,7 +442,22 @@ export class Reconciler {
     m.pendingDemand.reset();
     for (const [profile, n] of obs.pending) m.pendingDemand.set({ profile }, n);
   }
+
+  private dropGpuSeries(labels: GpuLabels): void {
+    this.deps.metrics.gpuPower.remove(labels);
+    this.deps.metrics.gpuEnergy.remove(labels);
+  }
+
+  /** A replica that stops acting stops exporting cluster figures; the new leader exports its own. */
+  private dropClusterSeries(): void {
+    for (const e of this.energyAt.values()) this.dropGpuSeries(e.labels);
+    this.energyAt.clear();
+    this.deps.metrics.slices.reset();
+    this.deps.metrics.pendingDemand.reset();
+  }
 }
+
+const isFinished = (pod: V1Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 /** JSON with object keys sorted: the apiserver returns custom resources with sorted keys. */
 export function canonicalJson(v: unknown): string {

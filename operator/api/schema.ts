@@ -146,6 +146,10 @@ const staticSpec = named('StaticSpec', {
   },
 });
 
+// No `default: {}` here, unlike objective and limits: the apiserver would then add `dynamic` (with its
+// controller default) to every spec, Static ones included, and the rule "dynamic is only for mode Dynamic"
+// below would refuse every Static policy. A Dynamic policy without `dynamic` gets the controller default from
+// operator/policy.ts (DEFAULTS.controller) instead.
 const dynamicSpec = named('DynamicSpec', {
   type: 'object',
   description: 'Layouts chosen online by a repartitioning controller from pending demand.',

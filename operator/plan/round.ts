@@ -51,6 +51,11 @@ export interface PlanOptions {
   readonly statusNodeLimit: number;
 }
 
+export interface ManagedNode {
+  readonly partition: string;
+  readonly model: GpuModel | undefined;
+}
+
 export interface Plan {
   readonly configAdds: Map<string, readonly MigConfigEntry[]>;
   /** Config names some node uses or wants; the operator's other configs can go. */
@@ -60,6 +65,12 @@ export interface Plan {
   readonly events: PlanEvent[];
   readonly repartitions: Repartition[];
   readonly decisions: { partition: string; changes: number }[];
+  /**
+   * Per node that a policy manages (selected, not refused for a conflict): the policy, and the GPU model the
+   * planner uses for it (the policy's spec.gpuModel, else the detected one; undefined when neither is known).
+   * The metrics follow the same model, and drop nodes that leave this map.
+   */
+  readonly managed: Map<string, ManagedNode>;
   /** Ms until the next round is needed even without an event (Infinity: none). */
   readonly wakeAt: number;
 }
@@ -74,7 +85,6 @@ interface RoundState {
   readonly snap: Snapshot;
   readonly opts: PlanOptions;
   readonly plan: Plan;
-  readonly owner: Map<string, string>;
   readonly observed: ReadonlyMap<string, readonly MigConfigEntry[]>;
   wakeAt: number;
 }
@@ -88,10 +98,11 @@ export function planRound(snap: Snapshot, opts: PlanOptions): Plan {
     events: [],
     repartitions: [],
     decisions: [],
+    managed: new Map(),
     wakeAt: Infinity,
   };
   const observed = new Map(Object.entries(snap.config.ok ? snap.config.value['mig-configs'] : {}));
-  const st: RoundState = { snap, opts, plan, owner: new Map(), observed, wakeAt: Infinity };
+  const st: RoundState = { snap, opts, plan, observed, wakeAt: Infinity };
   for (const n of snap.nodes) {
     for (const name of [n.migConfig, n.desired]) if (name !== undefined) plan.configInUse.add(name);
   }
@@ -103,7 +114,7 @@ export function planRound(snap: Snapshot, opts: PlanOptions): Plan {
 /** Nodes that carry our marks but belong to no policy now: unmark them so pods can use them. */
 function releaseNodes(st: RoundState): void {
   for (const n of st.snap.nodes) {
-    if (st.owner.has(n.name) || (n.owner === undefined && n.draining === undefined && !n.tainted)) continue;
+    if (st.plan.managed.has(n.name) || (n.owner === undefined && n.draining === undefined && !n.tainted)) continue;
     const annotations: Record<string, string | null> = {};
     for (const key of [
       OWNER_ANNOTATION,
@@ -138,8 +149,14 @@ function planPartition(st: RoundState, mp: MigPartition): void {
   const { snap, opts } = st;
   const policy = resolvePolicy(mp, opts.controllers);
   const selected = snap.nodes.filter((n) => hasGpus(n) && selects(policy.selector, n.labels));
-  const taken = selected.filter((n) => st.owner.has(n.name));
-  const status = (reports: NodeReport[], issues: readonly SpecIssue[], conflict?: string, lastDecision?: number) => {
+  const taken = selected.filter((n) => st.plan.managed.has(n.name));
+  const status = (
+    reports: NodeReport[],
+    issues: readonly SpecIssue[],
+    conflict?: string,
+    lastDecision?: number,
+    configError?: string,
+  ) => {
     const models = [
       ...new Set(reports.map((r): string | undefined => r.view?.model.name).filter((m): m is string => !!m)),
     ].sort();
@@ -151,6 +168,7 @@ function planPartition(st: RoundState, mp: MigPartition): void {
         previous: mp.status,
         issues,
         conflict,
+        configError,
         nodes: reports,
         models: models.length > 0 ? models : policy.gpuModel ? [policy.gpuModel.name] : [],
         lastDecision: lastDecision ?? timeMs(mp.status?.lastDecisionTime),
@@ -159,7 +177,7 @@ function planPartition(st: RoundState, mp: MigPartition): void {
     });
   };
   if (taken.length > 0) {
-    const holders = [...new Set(taken.map((n) => st.owner.get(n.name)))].join(', ');
+    const holders = [...new Set(taken.map((n) => st.plan.managed.get(n.name)?.partition))].join(', ');
     const names = taken.slice(0, 5).map((n) => n.name);
     const more = taken.length > names.length ? ` and ${taken.length - names.length} more` : '';
     const conflict = `node(s) ${names.join(', ')}${more} are already partitioned by the older MigPartition ${holders}`;
@@ -167,15 +185,15 @@ function planPartition(st: RoundState, mp: MigPartition): void {
     status([], [], conflict);
     return;
   }
-  for (const n of selected) st.owner.set(n.name, policy.name);
+  for (const n of selected) st.plan.managed.set(n.name, { partition: policy.name, model: modelOf(policy, n) });
   if (!snap.config.ok) {
-    status(selected.map(unknownReport('mig-parted ConfigMap unreadable')), [
-      { code: 'InvalidLayout', path: 'ConfigMap', message: snap.config.error },
-    ]);
+    configUnavailableEvent(st, mp, snap.config.error);
+    status(selected.map(unknownReport('mig-parted ConfigMap unreadable')), [], undefined, undefined, snap.config.error);
     return;
   }
-  const { reports, lastDecision, issues } = planNodes(st, policy, selected);
+  const { reports, lastDecision, issues, unplanned } = planNodes(st, policy, selected);
   invalidSpecEvent(st, mp, issues);
+  unplannedEvents(st, mp, unplanned);
   status(reports, issues, undefined, lastDecision);
 }
 
@@ -183,10 +201,52 @@ const unknownReport =
   (message: string) =>
   (n: NodeFacts): NodeReport => ({ name: n.name, state: 'Unknown', message, view: undefined, targets: undefined });
 
+const readyReason = (mp: MigPartition): string | undefined =>
+  mp.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+
 function conflictEvent(st: RoundState, mp: MigPartition, message: string): void {
-  const prev = mp.status?.conditions?.find((c) => c.type === 'Ready');
-  if (prev?.reason !== 'Conflict') {
+  if (readyReason(mp) !== 'Conflict') {
     st.plan.events.push({ partition: mp.metadata?.name ?? '', type: 'Warning', reason: 'Conflict', message });
+  }
+}
+
+/** Once per outage of the ConfigMap (while the Ready reason says so, no new event). */
+function configUnavailableEvent(st: RoundState, mp: MigPartition, message: string): void {
+  if (readyReason(mp) !== 'ConfigMapUnavailable') {
+    const partition = mp.metadata?.name ?? '';
+    st.plan.events.push({ partition, type: 'Warning', reason: 'ConfigMapUnavailable', message });
+  }
+}
+
+/** A selected node the planner cannot work on, and why (the reason of its event). */
+interface Unplanned {
+  readonly node: string;
+  readonly reason: 'UnknownGpuModel' | 'NoGpuCount';
+  readonly message: string;
+}
+
+/**
+ * One Warning per reason for the nodes that newly cannot be planned. "Newly" is read from the previous
+ * status, as for the other events: a node it lists as Unknown with the same message was reported already.
+ * A node it does not list while it omitted some was perhaps reported too: no event, rather than one every
+ * round (nodes the planner cannot use are listed before converged ones, so this takes hundreds of them).
+ */
+function unplannedEvents(st: RoundState, mp: MigPartition, unplanned: readonly Unplanned[]): void {
+  const prev = mp.status;
+  const listed = new Map((prev?.nodes ?? []).map((n) => [n.name, n]));
+  const fresh = unplanned.filter((u) => {
+    const p = listed.get(u.node);
+    if (p) return p.state !== 'Unknown' || p.message !== u.message;
+    return !prev || (prev.nodesOmitted ?? 0) === 0;
+  });
+  for (const reason of ['UnknownGpuModel', 'NoGpuCount'] as const) {
+    const these = fresh.filter((u) => u.reason === reason);
+    if (these.length === 0) continue;
+    const shown = these.slice(0, 5).map((u) => `${u.node}: ${u.message}`);
+    const more = these.length > shown.length ? `; and ${these.length - shown.length} more` : '';
+    const hint = reason === 'UnknownGpuModel' ? 'set spec.gpuModel or check' : 'check';
+    const message = `${shown.join('; ')}${more} (${hint} GPU feature discovery)`;
+    st.plan.events.push({ partition: mp.metadata?.name ?? '', type: 'Warning', reason, message });
   }
 }
 
@@ -203,18 +263,24 @@ function planNodes(
   st: RoundState,
   policy: ResolvedPolicy,
   selected: readonly NodeFacts[],
-): { reports: NodeReport[]; lastDecision: number | undefined; issues: SpecIssue[] } {
+): { reports: NodeReport[]; lastDecision: number | undefined; issues: SpecIssue[]; unplanned: Unplanned[] } {
   const { snap } = st;
   const config = snap.config.ok ? snap.config.value : undefined;
   const reports: NodeReport[] = [];
   const views: NodeView[] = [];
+  const unplanned: Unplanned[] = [];
   for (const n of selected) {
-    const model = modelOf(policy, n);
+    const model = st.plan.managed.get(n.name)?.model;
     if (!model || n.gpuCount === undefined) {
-      const why = !model
-        ? `unknown GPU model ${n.product ?? '(no nvidia.com/gpu.product label)'}`
-        : 'no nvidia.com/gpu.count label';
-      reports.push(unknownReport(why)(n));
+      const u: Unplanned = !model
+        ? {
+            node: n.name,
+            reason: 'UnknownGpuModel',
+            message: `unknown GPU model ${n.product ?? '(no nvidia.com/gpu.product label)'}`,
+          }
+        : { node: n.name, reason: 'NoGpuCount', message: 'no nvidia.com/gpu.count label' };
+      unplanned.push(u);
+      reports.push(unknownReport(u.message)(n));
       continue;
     }
     views.push(buildNodeView(n, model, n.gpuCount, config, snap.podsByNode.get(n.name) ?? []));
@@ -247,7 +313,7 @@ function planNodes(
     st.plan.decisions.push({ partition: policy.name, changes: perNode.changes });
     st.wakeAt = Math.min(st.wakeAt, snap.now + policy.decisionIntervalMs);
   }
-  return { reports, lastDecision: perNode.decided ? snap.now : undefined, issues };
+  return { reports, lastDecision: perNode.decided ? snap.now : undefined, issues, unplanned };
 }
 
 interface NodeTargets {

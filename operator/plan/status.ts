@@ -22,6 +22,8 @@ export interface StatusInput {
   readonly issues: readonly SpecIssue[];
   /** Set when an older policy already selects some of these nodes. */
   readonly conflict: string | undefined;
+  /** Set when the mig-parted ConfigMap cannot be read: nothing is planned until it can. */
+  readonly configError?: string | undefined;
   readonly nodes: readonly NodeReport[];
   readonly models: readonly string[];
   readonly lastDecision: number | undefined;
@@ -87,6 +89,14 @@ function conditions(input: StatusInput, counts: Record<NodeState, number>): Cond
       { type: 'Ready', status: 'False', reason: 'Conflict', message: input.conflict },
       { type: 'Progressing', status: 'False', reason: 'Conflict', message: 'refused: see Ready' },
       { type: 'Degraded', status: 'True', reason: 'Conflict', message: input.conflict },
+    ];
+  }
+  if (input.configError) {
+    const reason = 'ConfigMapUnavailable';
+    return [
+      { type: 'Ready', status: 'False', reason, message: input.configError },
+      { type: 'Progressing', status: 'False', reason, message: 'nothing changes until the ConfigMap can be read' },
+      { type: 'Degraded', status: 'True', reason, message: input.configError },
     ];
   }
   if (input.issues.length > 0) {

@@ -184,9 +184,10 @@ for (const s of scenarios) {
     const t0 = performance.now();
     const snap = snapshot(s.partitions, 1_000_000 + i);
     const t1 = performance.now();
-    lastPlan = planRound(snap, options);
+    const plan = planRound(snap, options);
+    lastPlan = plan;
     const t2 = performance.now();
-    observe(snap);
+    observe(snap, (n) => plan.managed.get(n.name)?.model);
     const t3 = performance.now();
     if (i < 3) continue; // JIT warm-up
     times.push(t3 - t0);

@@ -270,7 +270,7 @@ describe('operator against the real apiserver', () => {
     await kubectl(['delete', 'migpartition', name]);
   });
 
-  it('WaitIdle and Cordon: never reconfigures a GPU that runs a pod, and drains it first', async () => {
+  it('Cordon: never reconfigures a GPU that runs a pod, and drains it first', async () => {
     const core = admin.makeApiClient(CoreV1Api);
     await runningPod(admin, ns, 'busy', {
       node: nodes[0] as string,

@@ -4,6 +4,8 @@ import { parseFlags } from '../../../cli/args.js';
 import { main } from '../../../cli/main.js';
 import { UsageError } from '../../../cli/usage-error.js';
 import { staleOutputs } from '../../../operator/api/generate.js';
+import { migPartitionSchema } from '../../../operator/api/schema.js';
+import { DEFAULTS } from '../../../operator/policy.js';
 import { ConfigError, DEFAULT_CONFIG, parseConfigMapRef, resolveConfig } from '../../../operator/config.js';
 
 const fromFlags = (argv: string[]) => operatorConfigFromFlags(parseFlags(argv, FLAGS));
@@ -73,5 +75,18 @@ describe('operator configuration', () => {
 describe('generated MigPartition API', () => {
   it('crds/ and operator/api/types.ts match operator/api/schema.ts (run hack/update-crd.sh)', async () => {
     expect(await staleOutputs()).toEqual([]);
+  });
+
+  // Guards against "completing" the defaults: a defaulted spec.dynamic (or spec.static) would be added to
+  // specs of the other mode, and the CEL rules refuse a spec that has the other mode's field.
+  it('gives spec.static and spec.dynamic no default, so defaulting never breaks the mode rules', () => {
+    const spec = migPartitionSchema.properties?.spec;
+    const rules = (spec?.['x-kubernetes-validations'] ?? []).map((v) => v.rule);
+    expect(rules).toContain("self.mode != 'Static' || !has(self.dynamic)");
+    expect(rules).toContain("self.mode != 'Dynamic' || !has(self.static)");
+    expect(spec?.properties?.dynamic?.default).toBeUndefined();
+    expect(spec?.properties?.static?.default).toBeUndefined();
+    // What a Dynamic spec without `dynamic` gets instead (operator/policy.ts), equal to the CRD's default.
+    expect(spec?.properties?.dynamic?.properties?.controller?.default).toBe(DEFAULTS.controller);
   });
 });

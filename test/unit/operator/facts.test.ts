@@ -37,11 +37,14 @@ describe('pods as facts', () => {
     expect(f.key).toBe('ns/p');
   });
 
-  it('reads the GPU index from smartmig.io/gpu or from the placement record', () => {
+  it('reads the GPU index from smartmig.io/gpu only', () => {
     expect(podFacts(pod({}, { annotations: { 'smartmig.io/gpu': '3' } })).gpu).toBe(3);
-    expect(podFacts(pod({}, { annotations: { 'smartmig.io/placement': '{"node":"n","gpu":5}' } })).gpu).toBe(5);
-    expect(podFacts(pod({}, { annotations: { 'smartmig.io/placement': '{"node":"n"}' } })).gpu).toBeUndefined();
     expect(podFacts(pod({}, { annotations: { 'smartmig.io/gpu': 'x' } })).gpu).toBeUndefined();
+    expect(podFacts(pod({}, { annotations: { 'smartmig.io/gpu': '' } })).gpu).toBeUndefined();
+    // The extender's placement record names the node, never the GPU (extender/kube.ts PlacementRecord).
+    const record = { node: 'n', slices: { '1g.5gb': 1 }, heuristic: 'marginal-et', at: '2026-01-01T00:00:00Z' };
+    const placed = { 'smartmig.io/placement': JSON.stringify({ ...record, expectedFinish: null, deadline: null }) };
+    expect(podFacts(pod({}, { annotations: placed })).gpu).toBeUndefined();
   });
 
   it('reads deadlines as RFC 3339 times or durations after creation', () => {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { CONTROLLERS, controllerCache } from '../../../operator/controllers.js';
+import { isoTime } from '../../../operator/facts.js';
 import {
   DESIRED_ANNOTATION,
   DRAINING_ANNOTATION,
   FAILURES_ANNOTATION,
+  LAST_CHANGE_ANNOTATION,
   MIG_CONFIG_LABEL,
   MIG_STATE_LABEL,
   OWNER_ANNOTATION,
@@ -10,6 +13,9 @@ import {
 } from '../../../operator/labels.js';
 import { observe } from '../../../operator/observe.js';
 import { FakeCluster, gpuNode, migPod, partition, snapshotOf } from './harness.js';
+
+const ALL_7G =
+  'version: v1\nmig-configs:\n  all-7g:\n    - devices: all\n      mig-enabled: true\n      mig-devices: {"7g.40gb": 1}\n';
 
 const pool = { matchLabels: { pool: 'a' } };
 
@@ -340,5 +346,121 @@ describe('planner: dynamic (greedy)', () => {
     c.settle();
     expect(condition(c, 'd', 'Degraded')).toMatchObject({ status: 'False' });
     expect(c.applied.length).toBe(1);
+  });
+});
+
+describe('planner: minimum dwell', () => {
+  /**
+   * One node, both GPUs changed a minute ago, one pod waiting for a profile neither has. Built with the
+   * operator's own controller table (operator/controllers.ts), so the test also fails if the policy's
+   * minDwell stops reaching the controller.
+   */
+  function recentlyChanged(minDwell: string) {
+    const c = new FakeCluster({ controllerFor: controllerCache(CONTROLLERS), controllers: CONTROLLERS });
+    c.configText = ALL_7G;
+    const node = gpuNode('n1', { pool: 'a', [MIG_CONFIG_LABEL]: 'all-7g', [MIG_STATE_LABEL]: 'success' });
+    const changed = isoTime(c.now - 60_000);
+    node.metadata!.annotations = { [LAST_CHANGE_ANNOTATION]: JSON.stringify({ 0: changed, 1: changed }) };
+    c.addNode(node);
+    c.partitions.push(
+      partition('d', {
+        nodeSelector: pool,
+        mode: 'Dynamic',
+        dynamic: { controller: 'greedy' },
+        limits: { minDwell, decisionInterval: '1s' },
+      }),
+    );
+    c.pods.push(migPod('1g.5gb'));
+    return c;
+  }
+
+  const cases = [
+    { name: 'a GPU changed 1 min ago under minDwell 5m stays as it is', minDwell: '5m', changes: 0 },
+    { name: 'the same GPU under minDwell 0s changes at once', minDwell: '0s', changes: 1 },
+  ];
+  it.each(cases)('$name', ({ minDwell, changes }) => {
+    const c = recentlyChanged(minDwell);
+    c.settle(10);
+    expect(c.applied).toHaveLength(changes);
+    // The controller was asked (so it is the dwell, not a missing decision, that kept the layout).
+    expect(c.status('d')?.lastDecisionTime).toBeDefined();
+    expect(c.violations).toEqual([]);
+  });
+
+  it('changes the GPU once minDwell has passed since its last change, and records the new change time', () => {
+    const c = recentlyChanged('5m');
+    const start = c.now;
+    c.settle(10);
+    c.now = start + 3 * 60_000; // 4 min after the last change
+    c.settle(10);
+    expect(c.applied).toEqual([]);
+    c.now = start + 4 * 60_000 + 1000; // 5 min and 1 s
+    c.settle(10);
+    expect(c.applied).toHaveLength(1);
+    const gpu = c.applied[0]?.gpus[0] as number;
+    const last = JSON.parse(c.node('n1').metadata?.annotations?.[LAST_CHANGE_ANNOTATION] ?? '{}') as Record<
+      string,
+      string
+    >;
+    expect(Date.parse(last[String(gpu)] as string)).toBeGreaterThan(start + 4 * 60_000);
+  });
+});
+
+describe('planner: what it cannot plan', () => {
+  it('reports an unreadable mig-parted ConfigMap as ConfigMapUnavailable, with one event', () => {
+    const c = staticCluster('all-1g.5gb');
+    c.configText = 'version: [not, v1';
+    const plan = c.plan();
+    const ready = plan.statuses[0]?.status.conditions?.find((x) => x.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'ConfigMapUnavailable' });
+    expect(ready?.message).toContain('not YAML');
+    expect(plan.statuses[0]?.status.conditions?.find((x) => x.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'ConfigMapUnavailable',
+    });
+    expect(plan.nodePatches).toEqual([]);
+    expect(plan.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ConfigMapUnavailable' })]);
+    // The status says so now: the next round emits nothing new.
+    c.partitions[0]!.status = plan.statuses[0]?.status;
+    expect(c.plan().events).toEqual([]);
+  });
+
+  it('warns once about selected nodes with an unknown GPU model or without a GPU count', () => {
+    const c = staticCluster('all-1g.5gb');
+    c.addNode(gpuNode('odd', { pool: 'a', 'nvidia.com/gpu.product': 'NVIDIA-Mystery-GPU' }));
+    const uncounted = gpuNode('uncounted', { pool: 'a' });
+    delete uncounted.metadata!.labels!['nvidia.com/gpu.count'];
+    c.addNode(uncounted);
+    c.commit(c.plan());
+    const warnings = c.events.filter((e) => e.type === 'Warning');
+    expect(warnings.map((e) => e.reason).sort()).toEqual(['NoGpuCount', 'UnknownGpuModel']);
+    expect(warnings.find((e) => e.reason === 'UnknownGpuModel')?.message).toContain(
+      'odd: unknown GPU model NVIDIA-Mystery-GPU',
+    );
+    expect(warnings.find((e) => e.reason === 'NoGpuCount')?.message).toContain('uncounted');
+    c.settle(10);
+    expect(c.events.filter((e) => e.type === 'Warning')).toHaveLength(2);
+    expect(c.status('p')?.nodes?.find((n) => n.name === 'odd')).toMatchObject({ state: 'Unknown' });
+    // With the model in the spec, the node is planned like the others.
+    c.partitions[0]!.spec.gpuModel = 'A100-40GB';
+    c.settle(10);
+    expect(c.status('p')?.nodes?.find((n) => n.name === 'odd')?.state).toBe('Converged');
+  });
+
+  it("observes the nodes a policy manages with the planner's model: spec.gpuModel before the detected one", () => {
+    const c = staticCluster('all-1g.5gb');
+    c.partitions[0]!.spec.gpuModel = 'A100-80GB';
+    c.addNode(gpuNode('odd', { pool: 'a', 'nvidia.com/gpu.product': 'NVIDIA-Mystery-GPU' }));
+    const snap = snapshotOf(c);
+    const plan = c.plan();
+    expect(plan.managed.get('n1')?.model?.name).toBe('A100-80GB');
+    expect(plan.managed.get('odd')?.model?.name).toBe('A100-80GB');
+    expect(plan.managed.has('other')).toBe(false);
+    const obs = observe(snap, (n) => plan.managed.get(n.name)?.model);
+    expect([...new Set(obs.gpus.map((g) => `${g.node}:${g.model}`))].sort()).toEqual([
+      'n1:A100-80GB',
+      'n2:A100-80GB',
+      'odd:A100-80GB',
+    ]);
   });
 });
