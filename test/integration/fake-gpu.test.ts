@@ -6,7 +6,7 @@ import { CoordinationV1Api, CoreV1Api, Watch, type V1Node, type V1Pod } from '@k
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, checkConfig } from '../../fake-gpu/config.js';
+import { DEFAULT_CONFIG, checkConfig, type FakeGpuConfig } from '../../fake-gpu/config.js';
 import { startFakeGpu, type FakeGpu } from '../../fake-gpu/main.js';
 import {
   DEFAULT_SCHEDULER,
@@ -84,6 +84,26 @@ function gpuPod(name: string, resource: string, opts: { node?: string; work?: st
   };
 }
 
+/** fake-gpu in this process, all-1g.5gb at TIME_SCALE, fast heartbeats, metrics on a free port. */
+async function startTestFake(overrides: Partial<FakeGpuConfig>): Promise<FakeGpu> {
+  const checked = checkConfig({
+    ...DEFAULT_CONFIG,
+    layout: 'all-1g.5gb',
+    timeScale: TIME_SCALE,
+    metricsPort: 0,
+    heartbeatSeconds: 1,
+    cleanup: true,
+    ...overrides,
+  });
+  if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+  return startFakeGpu({
+    config: checked.config,
+    kc: admin,
+    log: pino({ level: process.env['SMARTMIG_TEST_LOG'] ?? 'silent' }),
+    metricsHost: '127.0.0.1',
+  });
+}
+
 describe('smartmig fake-gpu against the local control plane', () => {
   let namespace: string;
   let fake: FakeGpu;
@@ -111,25 +131,12 @@ describe('smartmig fake-gpu against the local control plane', () => {
 
   beforeAll(async () => {
     namespace = await createTestNamespace(admin, 'fake-gpu');
-    const checked = checkConfig({
-      ...DEFAULT_CONFIG,
+    fake = await startTestFake({
       nodes: 2,
       gpusPerNode: 2,
-      layout: 'all-1g.5gb',
       reconfigureSeconds: 1,
-      timeScale: TIME_SCALE,
       configMap: `${namespace}/${configMapName}`,
       nodePrefix: `${uniqueName('fgpu')}-`,
-      metricsPort: 0,
-      heartbeatSeconds: 1,
-      cleanup: true,
-    });
-    if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
-    fake = await startFakeGpu({
-      config: checked.config,
-      kc: admin,
-      log: pino({ level: process.env['SMARTMIG_TEST_LOG'] ?? 'silent' }),
-      metricsHost: '127.0.0.1',
     });
     [node0 = '', node1 = ''] = fake.nodeNames;
   });
@@ -376,26 +383,13 @@ describe('smartmig fake-gpu: a pod that ends during a reconfiguration', () => {
 
   beforeAll(async () => {
     namespace = await createTestNamespace(admin, 'fake-gpu-leaver');
-    const checked = checkConfig({
-      ...DEFAULT_CONFIG,
+    fake = await startTestFake({
       nodes: 1,
       gpusPerNode: 1,
-      layout: 'all-1g.5gb',
       // Long enough to delete the pod while the state is pending.
       reconfigureSeconds: 6,
-      timeScale: TIME_SCALE,
       configMap: `${namespace}/mig-parted-config`,
       nodePrefix: `${uniqueName('fgpl')}-`,
-      metricsPort: 0,
-      heartbeatSeconds: 1,
-      cleanup: true,
-    });
-    if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
-    fake = await startFakeGpu({
-      config: checked.config,
-      kc: admin,
-      log: pino({ level: process.env['SMARTMIG_TEST_LOG'] ?? 'silent' }),
-      metricsHost: '127.0.0.1',
     });
     [node = ''] = fake.nodeNames;
   });

@@ -14,7 +14,12 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
-import { layoutsOfConfig, parseMigPartedConfig, type GpuTarget } from '../../operator/migparted.js';
+import {
+  layoutsOfConfig,
+  parseMigPartedConfig,
+  renderMigPartedConfig,
+  type GpuTarget,
+} from '../../operator/migparted.js';
 import type { Condition, MigPartition } from '../../operator/api/types.js';
 import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../operator/labels.js';
 import { bindChartRbac } from '../support/chart-rbac.js';
@@ -42,6 +47,20 @@ export async function bindOperatorRbac(_admin: KubeConfig, namespace: string, co
 }
 
 /** A GPU node as GPU feature discovery labels it, starting in a mig-parted config. */
+/** The mig-parted ConfigMap as a test starts it: one config, every GPU whole (`all-7g.40gb`). */
+export async function createStartConfigMap(admin: KubeConfig, namespace: string, name: string): Promise<void> {
+  const start = {
+    version: 'v1' as const,
+    'mig-configs': {
+      'all-7g.40gb': [{ devices: 'all' as const, 'mig-enabled': true, 'mig-devices': { '7g.40gb': 1 } }],
+    },
+  };
+  await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name }, data: { 'config.yaml': renderMigPartedConfig(start) } },
+  });
+}
+
 export async function createGpuNode(
   admin: KubeConfig,
   name: string,

@@ -5,7 +5,6 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../operator/config.js';
 import { MIG_CONFIG_LABEL } from '../../operator/labels.js';
-import { renderMigPartedConfig } from '../../operator/migparted.js';
 import { setupControllers, type Operator } from '../../operator/setup.js';
 import {
   createTestNamespace,
@@ -16,7 +15,15 @@ import {
   uniqueName,
   waitFor,
 } from '../support/cluster.js';
-import { TestMigManager, bindOperatorRbac, createGpuNode, ensureCrd, nodeOf, waitReady } from './operator-cluster.js';
+import {
+  TestMigManager,
+  bindOperatorRbac,
+  createGpuNode,
+  createStartConfigMap,
+  ensureCrd,
+  nodeOf,
+  waitReady,
+} from './operator-cluster.js';
 
 const CM = 'mig-parted-config';
 const LEASE = 'smartmig-operator';
@@ -95,16 +102,7 @@ beforeAll(async () => {
   await ensureCrd();
   ns = await createTestNamespace(admin, 'leader');
   await bindOperatorRbac(admin, ns, CM);
-  const start = {
-    version: 'v1' as const,
-    'mig-configs': {
-      'all-7g.40gb': [{ devices: 'all' as const, 'mig-enabled': true, 'mig-devices': { '7g.40gb': 1 } }],
-    },
-  };
-  await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({
-    namespace: ns,
-    body: { metadata: { name: CM }, data: { 'config.yaml': renderMigPartedConfig(start) } },
-  });
+  await createStartConfigMap(admin, ns, CM);
   await createGpuNode(admin, node, { 'smartmig.io/test-pool': pool }, 1, 'all-7g.40gb');
   manager = new TestMigManager(admin, `smartmig.io/test-pool=${pool}`, { namespace: ns, name: CM }, 100);
   await manager.start();

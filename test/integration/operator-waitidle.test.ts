@@ -10,7 +10,7 @@ import { nodeInfo } from '../../extender/kube.js';
 import type { Node } from '../../extender/schemas.js';
 import { resolveConfig } from '../../operator/config.js';
 import { DRAINING_ANNOTATION, MIG_CONFIG_LABEL, REPARTITION_TAINT } from '../../operator/labels.js';
-import { parseMigPartedConfig, renderMigPartedConfig } from '../../operator/migparted.js';
+import { parseMigPartedConfig } from '../../operator/migparted.js';
 import { setupControllers, type Operator } from '../../operator/setup.js';
 import {
   createTestNamespace,
@@ -23,6 +23,7 @@ import {
 } from '../support/cluster.js';
 import {
   TestMigManager,
+  createStartConfigMap,
   bindOperatorRbac,
   createGpuNode,
   ensureCrd,
@@ -61,16 +62,7 @@ beforeAll(async () => {
   await ensureCrd();
   ns = await createTestNamespace(admin, 'waitidle');
   await bindOperatorRbac(admin, ns, CM);
-  const start = {
-    version: 'v1' as const,
-    'mig-configs': {
-      'all-7g.40gb': [{ devices: 'all' as const, 'mig-enabled': true, 'mig-devices': { '7g.40gb': 1 } }],
-    },
-  };
-  await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({
-    namespace: ns,
-    body: { metadata: { name: CM }, data: { 'config.yaml': renderMigPartedConfig(start) } },
-  });
+  await createStartConfigMap(admin, ns, CM);
   await createGpuNode(admin, node, { 'smartmig.io/test-pool': pool }, 2, 'all-7g.40gb');
   manager = new TestMigManager(admin, `smartmig.io/test-pool=${pool}`, { namespace: ns, name: CM });
   await manager.start();
