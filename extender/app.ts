@@ -59,7 +59,7 @@ export function buildExtender(deps: ExtenderDeps): FastifyInstance {
   }) as unknown as FastifyInstance;
   registerJsonBody(app, config);
   app.setErrorHandler((err: FastifyError | ExtenderError, req, reply) => {
-    const { statusCode, body } = errorReply(err, config);
+    const { statusCode, body } = errorReply(err, config, req.headers['content-type']);
     const verb = req.routeOptions.config.verb;
     if (statusCode >= 500) {
       req.log.error({ err }, 'request failed');
@@ -86,10 +86,16 @@ export function buildExtender(deps: ExtenderDeps): FastifyInstance {
   return app;
 }
 
-/** Client errors keep their 4xx status and get a stable code; an oversized body is a 400 (issue 4). */
+/**
+ * Client errors keep their 4xx status and get a stable code; an oversized body is a 400 (issue 4). A body
+ * without a Content-Type, or with one other than JSON or text, stays a 415 (kube-scheduler and the API
+ * server always send application/json; guessing would hide a misconfigured client) with a message that
+ * says what was sent and what to send.
+ */
 export function errorReply(
   err: FastifyError | ExtenderError,
   config: ExtenderConfig,
+  contentType?: string,
 ): { statusCode: number; body: ErrorBody } {
   let statusCode =
     err instanceof ExtenderError
@@ -103,6 +109,11 @@ export function errorReply(
     statusCode = 400;
     code = 'SMARTMIG_BODY_TOO_LARGE';
     message = `request body is larger than the limit of ${config.bodyLimit} bytes (raise it with --body-limit)`;
+  } else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    message =
+      contentType === undefined || contentType.trim() === ''
+        ? 'request has a body but no Content-Type header; send Content-Type: application/json'
+        : `Content-Type ${JSON.stringify(contentType.slice(0, 100))} is not supported; send application/json`;
   } else if ('validation' in err && err.validation) {
     code = 'SMARTMIG_INVALID_BODY';
   } else if (statusCode >= 500) {

@@ -2,7 +2,7 @@
 // carries the pod's UID as a precondition (a pod deleted and re-created under the same name is not
 // bound by mistake) and the placement annotation, which the API server copies onto the pod in the same
 // write. A retry after a lost reply finds the pod already on that node and counts as success.
-import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, type CoreV1Api, type V1Binding } from '@kubernetes/client-node';
 import type { ExtenderBindingArgs, Pod } from './schemas.js';
 
 export type BindOutcomeCode = 'bound' | 'already_bound' | 'conflict' | 'not_found' | 'error';
@@ -25,18 +25,9 @@ export class KubeBinder implements Binder {
   constructor(private readonly core: CoreV1Api) {}
 
   async bind(args: ExtenderBindingArgs, annotations: Readonly<Record<string, string>>): Promise<BindOutcome> {
-    const { PodName: name, PodNamespace: namespace, PodUID: uid, Node: node } = args;
+    const { PodName: name, PodNamespace: namespace, Node: node } = args;
     try {
-      await this.core.createNamespacedPodBinding({
-        name,
-        namespace,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Binding',
-          metadata: { name, namespace, uid: uid || undefined, annotations: { ...annotations } },
-          target: { apiVersion: 'v1', kind: 'Node', name: node },
-        },
-      });
+      await this.core.createNamespacedPodBinding({ name, namespace, body: bindingFor(args, annotations) });
       return ok('bound');
     } catch (err) {
       const code = err instanceof ApiException ? err.code : 0;
@@ -55,9 +46,9 @@ export class KubeBinder implements Binder {
     }
   }
 
-  /** 409: the pod is bound already, or its UID changed. Only "bound here, same pod" is a success. */
+  /** 409: the pod is bound already, or its UID changed; the pod as it is now decides (conflictOutcome). */
   private async afterConflict(args: ExtenderBindingArgs, why: string): Promise<BindOutcome> {
-    const { PodName: name, PodNamespace: namespace, PodUID: uid, Node: node } = args;
+    const { PodName: name, PodNamespace: namespace } = args;
     let pod;
     try {
       pod = await this.core.readNamespacedPod({ name, namespace });
@@ -67,15 +58,39 @@ export class KubeBinder implements Binder {
         message: `binding ${namespace}/${name} conflicted (${why}); re-reading it failed: ${apiMessage(err)}`,
       };
     }
-    if (uid && pod.metadata?.uid !== uid) {
-      return { outcome: 'conflict', message: `pod ${namespace}/${name} was re-created (UID ${uid} is gone)` };
-    }
-    if (pod.spec?.nodeName === node) return ok('already_bound');
-    return {
-      outcome: 'conflict',
-      message: `pod ${namespace}/${name} is already bound to ${pod.spec?.nodeName ?? 'another node'}, not ${node}`,
-    };
+    return conflictOutcome(args, { uid: pod.metadata?.uid, nodeName: pod.spec?.nodeName });
   }
+}
+
+/** The Binding that binds the pod to the node: the pod's UID as a precondition, the annotations to copy. */
+export function bindingFor(args: ExtenderBindingArgs, annotations: Readonly<Record<string, string>>): V1Binding {
+  const { PodName: name, PodNamespace: namespace, PodUID: uid, Node: node } = args;
+  return {
+    apiVersion: 'v1',
+    kind: 'Binding',
+    metadata: { name, namespace, uid: uid || undefined, annotations: { ...annotations } },
+    target: { apiVersion: 'v1', kind: 'Node', name: node },
+  };
+}
+
+/**
+ * What a 409 means, given the pod as the API server has it after it: only "bound to the node asked for,
+ * and the same pod" is a success (a retry after a lost reply); a pod on another node, or re-created under
+ * the same name (another UID), is a conflict with a message that says which.
+ */
+export function conflictOutcome(
+  args: ExtenderBindingArgs,
+  pod: { readonly uid?: string; readonly nodeName?: string },
+): BindOutcome {
+  const { PodName: name, PodNamespace: namespace, PodUID: uid, Node: node } = args;
+  if (uid && pod.uid !== uid) {
+    return { outcome: 'conflict', message: `pod ${namespace}/${name} was re-created (UID ${uid} is gone)` };
+  }
+  if (pod.nodeName === node) return ok('already_bound');
+  return {
+    outcome: 'conflict',
+    message: `pod ${namespace}/${name} is already bound to ${pod.nodeName ?? 'another node'}, not ${node}`,
+  };
 }
 
 /** The API server's own message from a Status body, else the error's. */

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorCodes } from 'fastify';
 
 /** Bodies at least this large are read into reused buffers; smaller ones get a buffer of their own. */
-const POOLED_FROM = 256 * 1024;
+const POOLED_FROM = 64 * 1024;
 /** At most this many bytes of idle buffers are kept for the next requests. */
 const IDLE_BYTES = 16 * 1024 * 1024;
 

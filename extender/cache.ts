@@ -15,6 +15,7 @@ import {
   type NodeInfo,
   type PodIntent,
 } from './kube.js';
+import { NameIndex, type NameList } from './node-names.js';
 import type { Node, Pod } from './schemas.js';
 
 export interface PodRecord {
@@ -44,8 +45,14 @@ export class ClusterCache {
   private readonly pods = new Map<string, PodRecord>();
   private readonly uidByKey = new Map<string, string>();
   private readonly podsOnNode = new Map<string, Set<string>>();
-  /** NodeMigState per node, rebuilt lazily after a node or one of its pods changes. */
-  private readonly states = new Map<string, NodeMigState>();
+  /** A slot per cached node, found by name or by the bytes of its name (nodeStateAt). */
+  private readonly index = new NameIndex();
+  /** The NodeInfo of each slot (the same as in `nodes`). */
+  private readonly infos: (NodeInfo | undefined)[] = [];
+  /** The slot of each name of a list, while the index's generation is the one given. */
+  private readonly listSlots = new WeakMap<NameList, { readonly generation: number; readonly slots: Int32Array }>();
+  /** NodeMigState per slot, rebuilt lazily after a node or one of its pods changes. */
+  private readonly states: (NodeMigState | undefined)[] = [];
   /** Slices in use per node, rebuilt lazily after one of its pods changes. */
   private readonly usage = new Map<string, Usage>();
   /** resourceVersion of each cached node: a request's Node object at the same version is the cached one. */
@@ -65,7 +72,9 @@ export class ClusterCache {
   upsertNode(node: Node): void {
     const info = nodeInfo(node);
     this.nodes.set(info.name, info);
-    this.states.delete(info.name);
+    const slot = this.index.add(info.name);
+    this.infos[slot] = info;
+    this.states[slot] = undefined;
     const rv = node.metadata.resourceVersion;
     if (rv) this.versions.set(info.name, rv);
     else this.versions.delete(info.name);
@@ -73,13 +82,16 @@ export class ClusterCache {
 
   deleteNode(name: string): void {
     this.nodes.delete(name);
-    this.states.delete(name);
+    const slot = this.index.remove(name);
+    if (slot !== undefined) this.infos[slot] = this.states[slot] = undefined;
     this.versions.delete(name);
   }
 
   replaceNodes(nodes: Iterable<Node>): void {
     this.nodes.clear();
-    this.states.clear();
+    this.index.clear();
+    this.infos.length = 0;
+    this.states.length = 0;
     this.versions.clear();
     for (const n of nodes) this.upsertNode(n);
   }
@@ -121,7 +133,7 @@ export class ClusterCache {
     this.pods.clear();
     this.uidByKey.clear();
     this.podsOnNode.clear();
-    this.states.clear();
+    this.states.fill(undefined);
     this.usage.clear();
     for (const p of pods) this.upsertPod(p, nowMs);
   }
@@ -135,7 +147,7 @@ export class ClusterCache {
     this.weights = weights;
     for (const [name, info] of this.nodes) {
       if (info.partition !== undefined && old.get(info.partition) !== weights.get(info.partition)) {
-        this.states.delete(name);
+        this.dropState(name);
       }
     }
   }
@@ -176,13 +188,22 @@ export class ClusterCache {
 
   /** The node's MIG state from the cache, or undefined when the cache has never seen it. */
   nodeState(name: string): NodeMigState | undefined {
-    let s = this.states.get(name);
-    if (s) return s;
-    const info = this.nodes.get(name);
-    if (!info) return undefined;
-    s = this.withUsage(info);
-    this.states.set(name, s);
-    return s;
+    const slot = this.index.slotOf(name);
+    return slot === undefined ? undefined : this.stateAt(slot);
+  }
+
+  /**
+   * The state of each node a name list names (node-names.ts), in its order; undefined for a name the cache
+   * has never seen. The slots the names were found at are kept with the list until a name comes or goes.
+   */
+  nodeStatesOf(list: NameList): (NodeMigState | undefined)[] {
+    const slots = this.slotsOf(list);
+    const out = new Array<NodeMigState | undefined>(list.count);
+    for (let i = 0; i < list.count; i++) {
+      const slot = slots[i] as number;
+      out[i] = slot < 0 ? undefined : this.stateAt(slot);
+    }
+    return out;
   }
 
   /**
@@ -206,6 +227,30 @@ export class ClusterCache {
 
   allNodeStates(): NodeMigState[] {
     return [...this.nodes.keys()].map((n) => this.nodeState(n) as NodeMigState);
+  }
+
+  private slotsOf(list: NameList): Int32Array {
+    const generation = this.index.generation;
+    const kept = this.listSlots.get(list);
+    if (kept?.generation === generation) return kept.slots;
+    const { bytes, at, count } = list;
+    const slots = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      slots[i] = this.index.find(bytes, at[3 * i] as number, at[3 * i + 1] as number, at[3 * i + 2] as number);
+    }
+    this.listSlots.set(list, { generation, slots });
+    return slots;
+  }
+
+  private stateAt(slot: number): NodeMigState {
+    let s = this.states[slot];
+    if (!s) this.states[slot] = s = this.withUsage(this.infos[slot] as NodeInfo);
+    return s;
+  }
+
+  private dropState(nodeName: string): void {
+    const slot = this.index.slotOf(nodeName);
+    if (slot !== undefined) this.states[slot] = undefined;
   }
 
   private withUsage(info: NodeInfo): NodeMigState {
@@ -241,7 +286,7 @@ export class ClusterCache {
   }
 
   private changed(nodeName: string): void {
-    this.states.delete(nodeName);
+    this.dropState(nodeName);
     this.usage.delete(nodeName);
   }
 

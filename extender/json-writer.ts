@@ -51,9 +51,30 @@ export class JsonWriter {
     return this;
   }
 
+  /** Bytes [start, end) of `src`, which are JSON text already (e.g. a plain name and its quotes). */
+  span(src: Uint8Array, start: number, end: number): this {
+    this.room(end - start);
+    const buf = this.buf;
+    let at = this.at;
+    for (let k = start; k < end; k++) buf[at++] = src[k] as number;
+    this.at = at;
+    return this;
+  }
+
   /** A finite number (a score). */
   number(n: number): this {
+    // Scores are 0..10: their digits without a string each.
+    if (n >= 0 && n < 10 && Number.isInteger(n)) {
+      this.room(1);
+      this.buf[this.at++] = 0x30 + n;
+      return this;
+    }
     return this.raw(String(n));
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.at;
   }
 
   /** The text written so far (a view of the buffer, not a copy). */

@@ -254,12 +254,25 @@ function modelFromResources(resources: readonly string[]): GpuModel | undefined 
   return undefined;
 }
 
+/**
+ * The node's MIG quantities: `status.allocatable`, and `status.capacity` for a MIG resource allocatable
+ * lacks (objects written by hand or by tools that fill in capacity only). A resource allocatable does
+ * list keeps its value there, even 0: the device plugin lowers allocatable for unhealthy devices.
+ */
+function migQuantities(node: Node): [string, string | number][] {
+  const allocatable = node.status?.allocatable ?? {};
+  const out = Object.entries(allocatable).filter(([r]) => r.startsWith(MIG_RESOURCE_PREFIX));
+  for (const [r, q] of Object.entries(node.status?.capacity ?? {})) {
+    if (r.startsWith(MIG_RESOURCE_PREFIX) && !Object.prototype.hasOwnProperty.call(allocatable, r)) out.push([r, q]);
+  }
+  return out;
+}
+
 export function nodeInfo(node: Node): NodeInfo {
   const labels = node.metadata.labels ?? {};
   const allocatable = new Map<string, number>();
   const resources: string[] = [];
-  for (const [r, q] of Object.entries(node.status?.allocatable ?? {})) {
-    if (!r.startsWith(MIG_RESOURCE_PREFIX)) continue;
+  for (const [r, q] of migQuantities(node)) {
     let n: number;
     try {
       n = deviceCount(q, r);

@@ -8,10 +8,12 @@ import type { PodRecord } from '../cache.js';
 import type { ExtenderContext } from '../context.js';
 import { demandOf, scoreOptions } from '../context.js';
 import { ExtenderError } from '../errors.js';
-import { registerJsonBody, sentNodeItems, type SentNodeItems } from '../json-body.js';
+import { registerJsonBody, sentNodeItems, sentNodeNames, type SentNodeItems } from '../json-body.js';
 import { JsonWriter } from '../json-writer.js';
 import { ANNOTATION, type PlacementRecord } from '../kube.js';
 import { NodeItemMemo } from '../node-items.js';
+import { demandKey, FilterAnswers, hostPriorityList, writeListName, type FilterAnswer } from '../name-replies.js';
+import { NameListMemo, type NameList } from '../node-names.js';
 import {
   BindingResultSchema,
   ExtenderArgsSchema,
@@ -26,25 +28,40 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The candidates of a request: names with cached state (cache mode), or the Node objects sent. */
 interface Candidates {
-  readonly names: readonly string[];
+  readonly count: number;
   readonly states: readonly (NodeMigState | undefined)[];
+  /** Writes candidate i's name, a JSON string. */
+  readonly writeName: (out: JsonWriter, i: number) => void;
+  /** The names as the request bytes hold them (node-names.ts), when the parser read them there. */
+  readonly list?: NameList;
   /** Full-list mode: where each Node object lies in the request bytes (when the body parser found them). */
   readonly sent?: SentNodeItems;
   readonly objects?: readonly Node[];
 }
 
 function candidates(args: ExtenderArgs, body: object, ctx: ExtenderContext, memo: NodeItemMemo): Candidates {
+  const list = sentNodeNames(body);
+  if (list) {
+    const states = ctx.cache.nodeStatesOf(list);
+    return { count: list.count, states, writeName: (out, i) => writeListName(out, list, i), list };
+  }
   if (args.NodeNames) {
     const names = args.NodeNames;
-    return { names, states: names.map((n) => ctx.cache.nodeState(n)) };
+    return { ...named(names), states: names.map((n) => ctx.cache.nodeState(n)) };
   }
   if (args.Nodes) {
     const objects = args.Nodes.items ?? [];
     const found = sentNodeItems(body);
     const sent = found?.spans.length === objects.length ? found : undefined;
-    return { names: objects.map((n) => n.metadata.name), states: sentStates(objects, sent, ctx, memo), sent, objects };
+    const names = objects.map((n) => n.metadata.name);
+    return { ...named(names), states: sentStates(objects, sent, ctx, memo), sent, objects };
   }
   throw new ExtenderError('SMARTMIG_NO_NODES', 'ExtenderArgs has neither NodeNames (nodeCacheCapable) nor Nodes');
+}
+
+/** Candidates named by strings: their count and how each name is written. */
+function named(names: readonly string[]): Pick<Candidates, 'count' | 'writeName'> {
+  return { count: names.length, writeName: (out, i) => out.string(names[i] as string) };
 }
 
 /**
@@ -116,23 +133,25 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
   // filter and prioritize get the same full Node lists again and again: their parser skips the items it
   // has seen (node-items.ts). The memo is theirs alone, so this plugin has its own JSON parser.
   const memo = new NodeItemMemo();
-  registerJsonBody(app, { ...ctx.config, memo });
+  // Node name lists come again and again too (node-names.ts), and so do their filter answers.
+  const answers = new FilterAnswers();
+  registerJsonBody(app, { ...ctx.config, memo, names: new NameListMemo() });
 
   app.post('/filter', { schema: { body: ExtenderArgsSchema }, config: { verb: 'filter' } }, async (req, reply) => {
     const args = req.body as ExtenderArgs;
     const now = ctx.clock();
     const { demand } = demandOf(args.Pod, ctx, now);
     const c = candidates(args, req.body as object, ctx, memo);
-    const f = filterNodes(c, demand);
-    for (const [reason, n] of f.rejected) ctx.metrics.rejectedNodes.inc({ reason }, n);
-    ctx.metrics.decisions.inc({ verb: 'filter', outcome: f.passed.length > 0 ? 'fit' : 'no_fit' });
-    req.log.debug({ pod: podKey(args), passed: f.passed.length, of: c.names.length }, 'filter');
-    const head = filterHead(f, c.names);
     if (!c.objects) {
-      head.raw(',"NodeNames":[');
-      f.passed.forEach((i, k) => (k > 0 ? head.raw(',') : head).string(c.names[i] as string));
-      return reply.type(JSON_TYPE).send(head.raw(']}').bytes());
+      const a = nameFilter(c, demand, answers);
+      countFilter(ctx, a.rejected, a.passed);
+      req.log.debug({ pod: podKey(args), passed: a.passed, of: c.count }, 'filter');
+      return reply.type(JSON_TYPE).send(a.reply);
     }
+    const f = filterNodes(c, demand);
+    countFilter(ctx, f.rejected, f.passed.length);
+    req.log.debug({ pod: podKey(args), passed: f.passed.length, of: c.count }, 'filter');
+    const head = filterHead(f, c);
     if (!c.sent) {
       const items = f.passed.map((i) => c.objects?.[i]);
       return reply.type(JSON_TYPE).send(head.raw(',"Nodes":').json({ items }).raw('}').bytes());
@@ -153,18 +172,19 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       const scores =
         Object.keys(demand.slices).length > 0
           ? scoreNodes(demand, c.states, scoreOptions(ctx, now))
-          : new Array<number>(c.names.length).fill(0);
+          : new Array<number>(c.count).fill(0);
       ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
+      if (c.list) return reply.type(JSON_TYPE).send(hostPriorityList(c.list, scores));
       // A HostPriorityList, [{"Host":…,"Score":…}, …], written as bytes (json-writer.ts).
-      const out = new JsonWriter(c.names.length * 40 + 2).raw('[');
-      c.names.forEach((name, i) => {
+      const out = new JsonWriter(c.count * 40 + 2).raw('[');
+      for (let i = 0; i < c.count; i++) {
+        out.raw(i > 0 ? ',{"Host":' : '{"Host":');
+        c.writeName(out, i);
         out
-          .raw(i > 0 ? ',{"Host":' : '{"Host":')
-          .string(name)
           .raw(',"Score":')
           .number(scores[i] as number)
           .raw('}');
-      });
+      }
       return reply.type(JSON_TYPE).send(out.raw(']').bytes());
     },
   );
@@ -200,6 +220,30 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       return { Error: outcome.message };
     },
   );
+}
+
+function countFilter(ctx: ExtenderContext, rejected: ReadonlyMap<string, number>, passed: number): void {
+  for (const [reason, n] of rejected) ctx.metrics.rejectedNodes.inc({ reason }, n);
+  ctx.metrics.decisions.inc({ verb: 'filter', outcome: passed > 0 ? 'fit' : 'no_fit' });
+}
+
+/**
+ * The filter answer in names mode: with a list read from the bytes, the one kept for it (name-replies.ts)
+ * while its nodes' states are the same.
+ */
+function nameFilter(c: Candidates, demand: PodDemand, answers: FilterAnswers): FilterAnswer {
+  const key = c.list ? demandKey(demand.slices) : '';
+  const kept = c.list ? answers.get(c.list, key, c.states) : undefined;
+  if (kept) return kept;
+  const f = filterNodes(c, demand);
+  const head = filterHead(f, c).raw(',"NodeNames":[');
+  for (let k = 0; k < f.passed.length; k++) {
+    if (k > 0) head.raw(',');
+    c.writeName(head, f.passed[k] as number);
+  }
+  const a = { reply: head.raw(']}').bytes(), rejected: f.rejected, passed: f.passed.length };
+  if (c.list) answers.set(c.list, key, c.states, a);
+  return a;
 }
 
 interface Filtered {
@@ -248,16 +292,14 @@ function filterNodes(c: Candidates, demand: PodDemand): Filtered {
  * passing nodes and the closing brace. A name the request repeats is written once per mention, with the
  * same reason each time, so the map a client decodes is the one it would be otherwise.
  */
-function filterHead(f: Filtered, names: readonly string[]): JsonWriter {
-  const out = new JsonWriter(names.length * 48 + 128);
+function filterHead(f: Filtered, c: Candidates): JsonWriter {
+  const out = new JsonWriter(c.count * 48 + 128);
   const map = (key: string, { at, reasons }: Rejected) => {
     out.raw(key);
     for (let k = 0; k < at.length; k++) {
       if (k > 0) out.raw(',');
-      out
-        .string(names[at[k] as number] as string)
-        .raw(':')
-        .string(reasons[k] as string);
+      c.writeName(out, at[k] as number);
+      out.raw(':').string(reasons[k] as string);
     }
     out.raw('}');
   };

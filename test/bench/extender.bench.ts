@@ -1,9 +1,15 @@
 // Extender benchmark (issue 4): autocannon on loopback against `smartmig extender`'s app, holding a
 // cluster of 5,000 nodes × 8 A100-40GB GPUs and 50,000 bound pods. The server runs in a child process
-// pinned to one core (taskset); the load generator on another. Scenarios:
+// pinned to core 0 and the load generator to the other cores (taskset, where there is one and more than
+// one core; otherwise both run unpinned and the output says so). Resident memory of the server is
+// sampled from /proc every 50 ms while the load runs (the maximum is reported), besides the kernel's
+// own high-water mark. Scenarios:
 //   cache-500    nodeCacheCapable, 500 NodeNames per request: what kube-scheduler sends in a 5,000-node
 //                cluster (its default percentageOfNodesToScore stops the feasible-node search at 10 %)
 //   cache-5000   nodeCacheCapable, all 5,000 NodeNames (percentageOfNodesToScore: 100)
+//   cache-500-new, cache-5000-new  the same sizes, but no list comes again within the extender's memo of
+//                lists (kube-scheduler's rotating window of nodes): 200 and 50 lists, and each prioritize
+//                gets a list of its own (its filter's list without every tenth name, as if filtered)
 //   nodes-1000   full `Nodes` lists of 1,000 kubelet-sized Node objects (nodeCacheCapable: false); the
 //                same two lists again and again, as a scheduler sends them while no node changes
 //   nodes-1000-churn  the same, with 10 of the 1,000 Node objects new in every request (a kubelet status
@@ -15,7 +21,9 @@
 //
 //   npm run bench -- extender          (or: node --import tsx test/bench/extender.bench.ts [--quick])
 //   --only nodes-1000                  only the scenarios whose name starts so (after the warm-up)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildExtender } from '../../extender/app.js';
@@ -151,13 +159,33 @@ async function load(
   };
 }
 
-function startServer(): Promise<{ child: ChildProcess; address: string; info: Record<string, unknown> }> {
+/**
+ * How the server and the load generator share the cores: the server on core 0, this process (autocannon)
+ * on the others, when taskset exists and there are at least two cores. Returns the prefix for the
+ * server's command line and a line for the output.
+ */
+function pinning(): { prefix: string[]; note: string } {
+  const cores = availableParallelism();
+  const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!hasTaskset) return { prefix: [], note: 'taskset not found: server and load generator run unpinned' };
+  if (cores < 2) return { prefix: [], note: 'one core only: server and load generator share it, unpinned' };
+  const others = cores === 2 ? '1' : `1-${cores - 1}`;
+  const self = spawnSync('taskset', ['-pc', others, String(process.pid)], { stdio: 'ignore' }).status === 0;
+  return {
+    prefix: ['taskset', '-c', '0'],
+    note: `server pinned to core 0 (taskset -c 0); load generator ${self ? `pinned to cores ${others}` : 'unpinned (taskset -p failed)'}; ${cores} cores`,
+  };
+}
+
+function startServer(
+  prefix: readonly string[],
+): Promise<{ child: ChildProcess; address: string; info: Record<string, unknown> }> {
   const self = fileURLToPath(import.meta.url);
   // Extra V8 flags for the server, e.g. SMARTMIG_BENCH_NODE_FLAGS=--max-old-space-size=256.
   const flags = (process.env['SMARTMIG_BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
   const node = [process.execPath, ...flags, '--import', 'tsx', self, '--serve'];
-  // Pin the server to one core when taskset exists (Linux); the load generator keeps the others.
-  const child = spawn('taskset', ['-c', '0', ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [cmd, ...args] = [...prefix, ...node] as [string, ...string[]];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let buf = '';
     child.on('error', reject);
@@ -200,6 +228,34 @@ async function serverMeans(address: string): Promise<Record<string, number>> {
 }
 const lastServer: Record<string, { s: number; c: number }> = {};
 
+/** A field of /proc/PID/status in MB (VmRSS: resident now, VmHWM: the most it has been); NaN without /proc. */
+function procStatusMB(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Samples the server's resident memory every `everyMs` from /proc (outside the server: no request of
+ * its own on its core) until stopped; gives the largest sample, or NaN where there is no /proc.
+ */
+function sampleResident(pid: number | undefined, everyMs = 50): { stop: () => number } {
+  let max = procStatusMB(pid, 'VmRSS');
+  const timer = setInterval(() => {
+    const mb = procStatusMB(pid, 'VmRSS');
+    if (mb > max) max = mb;
+  }, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(max, procStatusMB(pid, 'VmRSS'));
+    },
+  };
+}
+
 async function residentMB(address: string): Promise<number> {
   return (await memoryMB(address)).rss as number;
 }
@@ -238,6 +294,11 @@ function requestBodies(quick: boolean) {
     cache5000: Array.from({ length: 3 }, (_, i) =>
       same(JSON.stringify({ Pod: pending(i), Nodes: null, NodeNames: names })),
     ),
+    cache500New: Array.from({ length: 200 }, (_, i) => newLists(pending(i), sample(500))),
+    cache5000New: Array.from({ length: 50 }, (_, i) => {
+      const start = rng.int(names.length);
+      return newLists(pending(i), [...names.slice(start), ...names.slice(0, start)]);
+    }),
     nodes1000: Array.from({ length: 2 }, (_, i) => {
       const start = i * 1000;
       return same(
@@ -250,6 +311,15 @@ function requestBodies(quick: boolean) {
     }),
     nodes1000Churn: churnBodies(nodes.slice(0, 1000), pending(0)),
   };
+}
+
+/** A filter body with these names and a prioritize body with those of them a filter might pass. */
+function newLists(pod: Pod, names: string[]): [string, string] {
+  const passed = names.filter((_, j) => j % 10 !== 9);
+  return [
+    JSON.stringify({ Pod: pod, Nodes: null, NodeNames: names }),
+    JSON.stringify({ Pod: pod, Nodes: null, NodeNames: passed }),
+  ];
 }
 
 /** Nodes whose objects change between consecutive requests of the churn scenario. */
@@ -293,10 +363,13 @@ export async function run(
   const quick = opts.quick ?? false;
   const seconds = quick ? 3 : 10;
   const bodies = requestBodies(quick);
-  const { child, address, info } = await startServer();
+  const pin = pinning();
+  console.log(pin.note);
+  const { child, address, info } = await startServer(pin.prefix);
   try {
     const memory: Record<string, number> = { idleMB: await residentMB(address) };
     console.log(`server: ${JSON.stringify(info)}, resident ${memory['idleMB']} MB after loading the cluster`);
+    const sampler = sampleResident(child.pid);
     const figures: Figures[] = [];
     // Warm the JIT before measuring.
     await load(address, 'warm-up', bodies.cache500, 4, quick ? 1 : 3);
@@ -306,6 +379,8 @@ export async function run(
       ['cache-500', bodies.cache500, 8],
       ['cache-5000', bodies.cache5000, 1],
       ['cache-5000', bodies.cache5000, 4],
+      ['cache-500-new', bodies.cache500New, 1],
+      ['cache-5000-new', bodies.cache5000New, 1],
       ['nodes-1000', bodies.nodes1000, 1],
       ['nodes-1000', bodies.nodes1000, 2],
       ['nodes-1000-churn', bodies.nodes1000Churn, 1],
@@ -319,8 +394,11 @@ export async function run(
       figures.push({ ...f, serverMean: await serverMeans(address) });
       if (scenario === 'cache-5000' && connections > 1) memory['afterCacheMB'] = await residentMB(address);
     }
+    memory['peakLoadMB'] = sampler.stop();
+    // The kernel's high-water mark covers the whole life of the process, loading the cluster included.
+    memory['highWaterMB'] = procStatusMB(child.pid, 'VmHWM');
     const end = await memoryMB(address);
-    memory['peakMB'] = end['rss'] as number;
+    memory['endMB'] = end['rss'] as number;
     memory['heapTotalMB'] = end['heapTotal'] as number;
     memory['heapUsedMB'] = end['heapUsed'] as number;
     memory['externalMB'] = end['external'] as number;
@@ -371,8 +449,9 @@ function print(r: Awaited<ReturnType<typeof run>>): void {
   console.table(rows);
   const m = r.memory;
   console.log(
-    `resident memory: ${m['idleMB']} MB loaded, ${m['afterCacheMB']} MB after the nodeCacheCapable runs, ${m['peakMB']} MB after the full Node lists (V8 heap ${m['heapUsedMB']} of ${m['heapTotalMB']} MB, off-heap ${m['externalMB']} MB)`,
+    `resident memory: ${m['idleMB']} MB loaded, ${m['afterCacheMB']} MB after the nodeCacheCapable runs, ${m['endMB']} MB at the end (V8 heap ${m['heapUsedMB']} of ${m['heapTotalMB']} MB, off-heap ${m['externalMB']} MB); peak ${m['peakLoadMB']} MB while under load (sampled every 50 ms), high-water mark ${m['highWaterMB']} MB (VmHWM, loading included)`,
   );
+  if (Number.isNaN(m['peakLoadMB'])) console.log('no /proc here: resident memory under load was not sampled');
   if (r.cold) console.log(`first sight of each full list (nothing memoised yet), ms: ${JSON.stringify(r.cold)}`);
   console.log(`JSON ${JSON.stringify(r)}`);
 }

@@ -214,4 +214,55 @@ describe('nodeInfo', () => {
     },
   ];
   it.each(cases)('$name', ({ info, expected }) => expect(info).toMatchObject(expected));
+
+  /** A node whose status lists MIG resources in capacity and allocatable as given (counts as strings). */
+  const withStatus = (capacity: Record<string, string>, allocatable?: Record<string, string>) => {
+    const n = node('n', { mig: {} });
+    return {
+      ...n,
+      status: { capacity: { cpu: '64', ...capacity }, allocatable: allocatable && { cpu: '63', ...allocatable } },
+    };
+  };
+  const capacityCases: { name: string; node: ReturnType<typeof withStatus>; slices: [string, number][] }[] = [
+    {
+      name: 'capacity when there is no allocatable at all',
+      node: withStatus({ 'nvidia.com/mig-1g.5gb': '7' }),
+      slices: [['1g.5gb', 7]],
+    },
+    {
+      name: 'capacity for a MIG resource allocatable lacks',
+      node: withStatus(
+        { 'nvidia.com/mig-1g.5gb': '7', 'nvidia.com/mig-3g.20gb': '2' },
+        { 'nvidia.com/mig-3g.20gb': '2' },
+      ),
+      slices: [
+        ['3g.20gb', 2],
+        ['1g.5gb', 7],
+      ],
+    },
+    {
+      name: 'allocatable over capacity where both list it',
+      node: withStatus({ 'nvidia.com/mig-1g.5gb': '7' }, { 'nvidia.com/mig-1g.5gb': '5' }),
+      slices: [['1g.5gb', 5]],
+    },
+    {
+      name: 'an allocatable of 0 (unhealthy devices) is not replaced by capacity',
+      node: withStatus({ 'nvidia.com/mig-1g.5gb': '7' }, { 'nvidia.com/mig-1g.5gb': '0' }),
+      slices: [],
+    },
+    {
+      name: 'a malformed allocatable is skipped, not replaced by capacity',
+      node: withStatus({ 'nvidia.com/mig-1g.5gb': '7' }, { 'nvidia.com/mig-1g.5gb': 'many' }),
+      slices: [],
+    },
+  ];
+  it.each(capacityCases)('reads $name', ({ node: n, slices }) => {
+    expect([...nodeInfo(n).allocatable]).toEqual(slices);
+  });
+
+  it('a node with capacity only gets its model and slices (regression: it had none)', () => {
+    const info = nodeInfo(withStatus({ 'nvidia.com/mig-2g.10gb': '3' }));
+    expect(info.model?.name).toBe('A100-40GB');
+    expect(info.allocatable.get('2g.10gb')).toBe(3);
+  });
 });
