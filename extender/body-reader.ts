@@ -13,29 +13,36 @@ const POOLED_FROM = 64 * 1024;
 /** At most this many bytes of idle buffers are kept for the next requests. */
 const IDLE_BYTES = 16 * 1024 * 1024;
 
-/** Large body buffers, lent to one request each and taken back when its response has been written. */
+/**
+ * Large buffers, lent to one request each and taken back when its response has been written: request
+ * bodies, and the replies written for them (prioritize's HostPriorityList of 5,000 names is 200 KB, and a
+ * fresh one per request made V8 collect for off-heap pressure every few dozen requests). A request may
+ * hold several.
+ */
 export class BodyBuffers {
   private readonly idle: Buffer[] = [];
-  private readonly lent = new WeakMap<object, Buffer>();
+  private readonly lent = new WeakMap<object, Buffer[]>();
 
-  /** A buffer of at least `size` bytes for `req`'s body. */
+  /** A buffer of at least `size` bytes for `req` (its body, or its reply). */
   acquire(req: object, size: number): Buffer {
     if (size < POOLED_FROM) return Buffer.allocUnsafe(size);
     const i = this.idle.findIndex((b) => b.length >= size);
     const buf = i >= 0 ? (this.idle.splice(i, 1)[0] as Buffer) : Buffer.allocUnsafeSlow(size);
-    this.lent.set(req, buf);
+    const held = this.lent.get(req);
+    if (held) held.push(buf);
+    else this.lent.set(req, [buf]);
     return buf;
   }
 
   /**
-   * Takes back `req`'s buffer, once nothing reads it any more: its response has been written. (A request
-   * whose response never finishes keeps its buffer, which is then garbage like any other.)
+   * Takes back `req`'s buffers, once nothing reads them any more: its response has been written. (A
+   * request whose response never finishes keeps its buffers, which are then garbage like any other.)
    */
   release(req: object): void {
-    const buf = this.lent.get(req);
-    if (!buf) return;
+    const held = this.lent.get(req);
+    if (!held) return;
     this.lent.delete(req);
-    this.idle.push(buf);
+    this.idle.push(...held);
     this.idle.sort((a, b) => a.length - b.length);
     let bytes = this.idle.reduce((n, b) => n + b.length, 0);
     while (bytes > IDLE_BYTES && this.idle.length > 0) bytes -= (this.idle.pop() as Buffer).length;

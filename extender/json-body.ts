@@ -388,8 +388,11 @@ export interface JsonBodyOptions {
   readonly names?: NameListMemo;
 }
 
-/** Registers the JSON parser on `app` (and its children). */
-export function registerJsonBody(app: FastifyInstance, options: JsonBodyOptions): void {
+/**
+ * Registers the JSON parser on `app` (and its children). Returns the buffers it reads bodies into, which
+ * routes may borrow for their replies too (taken back once the response is written).
+ */
+export function registerJsonBody(app: FastifyInstance, options: JsonBodyOptions): BodyBuffers {
   const { maxDepth, bodyLimit, memo, names } = options;
   const secureParse = app.getDefaultJsonParser('error', 'error');
   const buffers = new BodyBuffers();
@@ -424,4 +427,5 @@ export function registerJsonBody(app: FastifyInstance, options: JsonBodyOptions)
       done(null, parsed);
     });
   });
+  return buffers;
 }

@@ -96,9 +96,14 @@ function template(list: NameList): Template {
 /**
  * The HostPriorityList `[{"Host":…,"Score":…}, …]` of the list with these scores, as JsonWriter would
  * write it: for a list that has come again, its template with each digit put in (a score of 10 takes one
- * byte more, so the template is copied in pieces around those).
+ * byte more, so the template is copied in pieces around those). `alloc` gives the reply's buffer (at
+ * least the size asked for; the verbs lend it from their body buffers).
  */
-export function hostPriorityList(list: NameList, scores: readonly number[]): Buffer {
+export function hostPriorityList(
+  list: NameList,
+  scores: readonly number[],
+  alloc: (size: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
   // A list seen once is written out; one that came again gets (or has) its template.
   if (list.seen === 0 && !templates.has(list)) return writtenList(list, scores);
   const { text, digits } = template(list);
@@ -108,7 +113,7 @@ export function hostPriorityList(list: NameList, scores: readonly number[]): Buf
     if (s === 10) wide++;
     else if (!(s >= 0 && s < 10 && Number.isInteger(s))) return writtenList(list, scores);
   }
-  const out = Buffer.allocUnsafe(text.length + wide);
+  const out = alloc(text.length + wide).subarray(0, text.length + wide);
   if (wide === 0) {
     text.copy(out);
   } else {

@@ -135,7 +135,7 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
   const memo = new NodeItemMemo();
   // Node name lists come again and again too (node-names.ts), and so do their filter answers.
   const answers = new FilterAnswers();
-  registerJsonBody(app, { ...ctx.config, memo, names: new NameListMemo() });
+  const buffers = registerJsonBody(app, { ...ctx.config, memo, names: new NameListMemo() });
 
   app.post('/filter', { schema: { body: ExtenderArgsSchema }, config: { verb: 'filter' } }, async (req, reply) => {
     const args = req.body as ExtenderArgs;
@@ -174,7 +174,10 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
           ? scoreNodes(demand, c.states, scoreOptions(ctx, now))
           : new Array<number>(c.count).fill(0);
       ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
-      if (c.list) return reply.type(JSON_TYPE).send(hostPriorityList(c.list, scores));
+      if (c.list) {
+        const text = hostPriorityList(c.list, scores, (size) => buffers.acquire(req, size));
+        return reply.type(JSON_TYPE).send(text);
+      }
       // A HostPriorityList, [{"Host":…,"Score":…}, …], written as bytes (json-writer.ts).
       const out = new JsonWriter(c.count * 40 + 2).raw('[');
       for (let i = 0; i < c.count; i++) {

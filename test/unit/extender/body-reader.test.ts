@@ -107,6 +107,19 @@ describe('BodyBuffers', () => {
     expect(b.acquire({}, 4 * MB) === first).toBe(true);
   });
 
+  it('lends one request several buffers (its body and its reply) and takes all of them back', () => {
+    const b = new BodyBuffers();
+    const r = {};
+    const body = b.acquire(r, 2 * MB);
+    const reply = b.acquire(r, MB);
+    expect(body === reply).toBe(false);
+    expect(b.acquire({}, MB) === reply || b.acquire({}, MB) === body).toBe(false);
+    b.release(r);
+    const again = [b.acquire({}, MB), b.acquire({}, MB)];
+    // Smallest fit first: the 1 MiB reply buffer, then the 2 MiB body buffer.
+    expect(again[0] === reply && again[1] === body).toBe(true);
+  });
+
   it('gives small bodies a buffer of their own', () => {
     const b = new BodyBuffers();
     const r = {};
