@@ -11,9 +11,15 @@ export class JsonWriter {
   private buf: Buffer;
   private at = 0;
 
-  /** `sizeHint`: the expected length in bytes; the buffer grows past it when needed. */
-  constructor(sizeHint: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+  /**
+   * `sizeHint`: the expected length in bytes; the buffer grows past it when needed. `alloc` gives each
+   * buffer (at least the size asked for): the verbs lend large ones from their body buffers.
+   */
+  constructor(
+    sizeHint: number,
+    private readonly alloc: (size: number) => Buffer = Buffer.allocUnsafe,
+  ) {
+    this.buf = alloc(Math.max(64, sizeHint));
   }
 
   /** Text that is JSON already and ASCII (punctuation, keys). */
@@ -84,7 +90,7 @@ export class JsonWriter {
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    const next = this.alloc(Math.max(this.buf.length * 2, this.at + n));
     this.buf.copy(next, 0, 0, this.at);
     this.buf = next;
   }

@@ -105,13 +105,13 @@ export function hostPriorityList(
   alloc: (size: number) => Buffer = Buffer.allocUnsafe,
 ): Buffer {
   // A list seen once is written out; one that came again gets (or has) its template.
-  if (list.seen === 0 && !templates.has(list)) return writtenList(list, scores);
+  if (list.seen === 0 && !templates.has(list)) return writtenList(list, scores, alloc);
   const { text, digits } = template(list);
   let wide = 0;
   for (let i = 0; i < list.count; i++) {
     const s = scores[i] as number;
     if (s === 10) wide++;
-    else if (!(s >= 0 && s < 10 && Number.isInteger(s))) return writtenList(list, scores);
+    else if (!(s >= 0 && s < 10 && Number.isInteger(s))) return writtenList(list, scores, alloc);
   }
   const out = alloc(text.length + wide).subarray(0, text.length + wide);
   if (wide === 0) {
@@ -141,8 +141,8 @@ export function hostPriorityList(
 }
 
 /** The same text written element by element (scores that are not 0..10 whole numbers). */
-function writtenList(list: NameList, scores: readonly number[]): Buffer {
-  const out = new JsonWriter(list.count * 40 + 2).raw('[');
+function writtenList(list: NameList, scores: readonly number[], alloc: (size: number) => Buffer): Buffer {
+  const out = new JsonWriter(list.count * 40 + 2, alloc).raw('[');
   for (let i = 0; i < list.count; i++) {
     out.raw(i > 0 ? ',{"Host":' : '{"Host":');
     writeListName(out, list, i);

@@ -136,14 +136,17 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
   // Node name lists come again and again too (node-names.ts), and so do their filter answers.
   const answers = new FilterAnswers();
   const buffers = registerJsonBody(app, { ...ctx.config, memo, names: new NameListMemo() });
+  // Replies of thousands of names are written into buffers lent for the request (body-reader.ts).
+  const lendTo = (req: object) => (size: number) => buffers.acquire(req, size);
 
   app.post('/filter', { schema: { body: ExtenderArgsSchema }, config: { verb: 'filter' } }, async (req, reply) => {
     const args = req.body as ExtenderArgs;
     const now = ctx.clock();
     const { demand } = demandOf(args.Pod, ctx, now);
     const c = candidates(args, req.body as object, ctx, memo);
+    const lend = lendTo(req);
     if (!c.objects) {
-      const a = nameFilter(c, demand, answers);
+      const a = nameFilter(c, demand, answers, lend);
       countFilter(ctx, a.rejected, a.passed);
       req.log.debug({ pod: podKey(args), passed: a.passed, of: c.count }, 'filter');
       return reply.type(JSON_TYPE).send(a.reply);
@@ -151,7 +154,7 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
     const f = filterNodes(c, demand);
     countFilter(ctx, f.rejected, f.passed.length);
     req.log.debug({ pod: podKey(args), passed: f.passed.length, of: c.count }, 'filter');
-    const head = filterHead(f, c);
+    const head = filterHead(f, c, lend);
     if (!c.sent) {
       const items = f.passed.map((i) => c.objects?.[i]);
       return reply.type(JSON_TYPE).send(head.raw(',"Nodes":').json({ items }).raw('}').bytes());
@@ -174,12 +177,10 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
           ? scoreNodes(demand, c.states, scoreOptions(ctx, now))
           : new Array<number>(c.count).fill(0);
       ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
-      if (c.list) {
-        const text = hostPriorityList(c.list, scores, (size) => buffers.acquire(req, size));
-        return reply.type(JSON_TYPE).send(text);
-      }
+      const lend = lendTo(req);
+      if (c.list) return reply.type(JSON_TYPE).send(hostPriorityList(c.list, scores, lend));
       // A HostPriorityList, [{"Host":…,"Score":…}, …], written as bytes (json-writer.ts).
-      const out = new JsonWriter(c.count * 40 + 2).raw('[');
+      const out = new JsonWriter(c.count * 40 + 2, lend).raw('[');
       for (let i = 0; i < c.count; i++) {
         out.raw(i > 0 ? ',{"Host":' : '{"Host":');
         c.writeName(out, i);
@@ -234,12 +235,17 @@ function countFilter(ctx: ExtenderContext, rejected: ReadonlyMap<string, number>
  * The filter answer in names mode: with a list read from the bytes, the one kept for it (name-replies.ts)
  * while its nodes' states are the same.
  */
-function nameFilter(c: Candidates, demand: PodDemand, answers: FilterAnswers): FilterAnswer {
+function nameFilter(
+  c: Candidates,
+  demand: PodDemand,
+  answers: FilterAnswers,
+  alloc: (size: number) => Buffer,
+): FilterAnswer {
   const key = c.list ? demandKey(demand.slices) : '';
   const kept = c.list ? answers.get(c.list, key, c.states) : undefined;
   if (kept) return kept;
   const f = filterNodes(c, demand);
-  const head = filterHead(f, c).raw(',"NodeNames":[');
+  const head = filterHead(f, c, alloc).raw(',"NodeNames":[');
   for (let k = 0; k < f.passed.length; k++) {
     if (k > 0) head.raw(',');
     c.writeName(head, f.passed[k] as number);
@@ -295,8 +301,8 @@ function filterNodes(c: Candidates, demand: PodDemand): Filtered {
  * passing nodes and the closing brace. A name the request repeats is written once per mention, with the
  * same reason each time, so the map a client decodes is the one it would be otherwise.
  */
-function filterHead(f: Filtered, c: Candidates): JsonWriter {
-  const out = new JsonWriter(c.count * 48 + 128);
+function filterHead(f: Filtered, c: Candidates, alloc: (size: number) => Buffer): JsonWriter {
+  const out = new JsonWriter(c.count * 48 + 128, alloc);
   const map = (key: string, { at, reasons }: Rejected) => {
     out.raw(key);
     for (let k = 0; k < at.length; k++) {

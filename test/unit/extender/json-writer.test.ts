@@ -28,4 +28,16 @@ describe('JsonWriter', () => {
     [0, 7, 10].forEach((n, i) => (i > 0 ? w.raw(',') : w).number(n));
     expect(w.bytes().toString()).toBe('0,7,10');
   });
+
+  it('takes every buffer from the allocator it is given, larger and dirty ones too', () => {
+    const sizes: number[] = [];
+    // A lent buffer may be larger than asked for and hold an earlier reply's bytes.
+    const alloc = (size: number) => (sizes.push(size), Buffer.alloc(size + 7, 0x78));
+    const names = Array.from({ length: 50 }, (_, i) => `gpu-node-${i}`);
+    const w = new JsonWriter(64, alloc).raw('[');
+    names.forEach((n, i) => (i > 0 ? w.raw(',') : w).string(n));
+    expect(w.raw(']').bytes().toString()).toBe(JSON.stringify(names));
+    expect(sizes[0]).toBe(64);
+    expect(sizes.length).toBeGreaterThan(1);
+  });
 });
