@@ -3,7 +3,13 @@
 // objects and expects the passing ones back. Either way the slices in use come from the pod cache.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { nodeChecker, scoreNodes, type NodeMigState, type PodDemand } from '../../policy/placement/node-score.js';
+import {
+  KeptScores,
+  nodeChecker,
+  scoreNodes,
+  type NodeMigState,
+  type PodDemand,
+} from '../../policy/placement/node-score.js';
 import type { PodRecord } from '../cache.js';
 import type { ExtenderContext } from '../context.js';
 import { demandOf, scoreOptions } from '../context.js';
@@ -133,8 +139,10 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
   // filter and prioritize get the same full Node lists again and again: their parser skips the items it
   // has seen (node-items.ts). The memo is theirs alone, so this plugin has its own JSON parser.
   const memo = new NodeItemMemo();
-  // Node name lists come again and again too (node-names.ts), and so do their filter answers.
+  // Node name lists come again and again too (node-names.ts), and so do their filter answers and the
+  // parts of their prioritize keys that do not move with the clock.
   const answers = new FilterAnswers();
+  const kept = new KeptScores();
   const buffers = registerJsonBody(app, { ...ctx.config, memo, names: new NameListMemo() });
   // Replies of thousands of names are written into buffers lent for the request (body-reader.ts).
   const lendTo = (req: object) => (size: number) => buffers.acquire(req, size);
@@ -172,10 +180,14 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       const now = ctx.clock();
       const { demand } = demandOf(args.Pod, ctx, now);
       const c = candidates(args, req.body as object, ctx, memo);
+      const opts = scoreOptions(ctx, now);
+      // A list seen once (a window of the nodes that will not come again) keeps nothing.
       const scores =
-        Object.keys(demand.slices).length > 0
-          ? scoreNodes(demand, c.states, scoreOptions(ctx, now))
-          : new Array<number>(c.count).fill(0);
+        Object.keys(demand.slices).length === 0
+          ? new Array<number>(c.count).fill(0)
+          : c.list && c.list.seen > 0
+            ? kept.score(c.list, demand, c.states, opts)
+            : scoreNodes(demand, c.states, opts);
       ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
       const lend = lendTo(req);
       if (c.list) return reply.type(JSON_TYPE).send(hostPriorityList(c.list, scores, lend));

@@ -573,8 +573,6 @@ export function scoreNodes(
   const { keys, fit } = scratchFor(n);
   const m = blankMeasure();
   const write = KEYS[opts.heuristic];
-  /** Rows of the best distinct keys so far, best first. */
-  const top: number[] = [];
   for (let i = 0; i < n; i++) {
     const node = nodes[i];
     if (!node) continue;
@@ -583,6 +581,16 @@ export function scoreNodes(
     fit[i] = 1;
     measure(c, node, c.model, p, m);
     write(m, keys, i * KEY_WIDTH);
+  }
+  return scoresOf(keys, fit, n);
+}
+
+/** Scores 0..MAX_SCORE from the keys of the fitting rows (scoreNodes). */
+function scoresOf(keys: Float64Array, fit: Uint8Array, n: number): number[] {
+  /** Rows of the best distinct keys so far, best first. */
+  const top: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!fit[i]) continue;
     let t = top.length;
     while (t > 0 && compareRows(keys, i, top[t - 1] as number) < 0) t--;
     if (t > MAX_SCORE || (t > 0 && compareRows(keys, i, top[t - 1] as number) === 0)) continue;
@@ -602,6 +610,139 @@ export function scoreNodes(
     }
   }
   return scores;
+}
+
+/**
+ * What of scoreNodes' keys does not move with the clock, for one list of node states and one demand:
+ * whether each node fits, its GPU model, the heuristic's rank, the marginal energy, its busyUntil and its
+ * objective weight. Only the pod's finish and tardiness (one per GPU model) and the misalignment depend
+ * on `now`.
+ */
+interface FixedParts {
+  readonly states: readonly (NodeMigState | undefined)[];
+  readonly slices: string;
+  readonly work: number | undefined;
+  readonly speedup: SpeedupProfile | undefined;
+  readonly heuristic: PlacementName;
+  readonly etWeight: number;
+  readonly profiles: ProfileBook;
+  readonly watts: ScoreOptions['watts'];
+  readonly fit: Uint8Array;
+  readonly models: GpuModel[];
+  readonly model: Int32Array;
+  readonly rank: Float64Array;
+  readonly energy: Float64Array;
+  /** busyUntil where hasBusy is 1. */
+  readonly busyUntil: Float64Array;
+  readonly hasBusy: Uint8Array;
+  readonly weight: Float64Array;
+}
+
+/** Demands kept per list: a scheduler queue holds pods of a few shapes. */
+const FIXED_PER_OWNER = 4;
+
+/**
+ * scoreNodes for lists that come again (kube-scheduler sends the same candidates for pod after pod while
+ * no node changes): per owner (the caller's object for a list, e.g. the extender's NameList) and demand it
+ * keeps the parts of the keys that do not depend on the clock, and uses them while every node state is
+ * the same object (states are immutable; a changed node or pod gives a new one). A request then costs one
+ * pass over a few typed arrays instead of a visit to every node's compiled state. The scores are
+ * scoreNodes' own: the same keys, worked out from the same numbers by the same expressions.
+ */
+export class KeptScores {
+  private readonly kept = new WeakMap<object, FixedParts[]>();
+
+  score(owner: object, demand: PodDemand, nodes: readonly (NodeMigState | undefined)[], opts: ScoreOptions): number[] {
+    const p = prepare(demand, opts);
+    const slices = JSON.stringify(demand.slices);
+    const list = this.kept.get(owner) ?? [];
+    let f = list.find((k) => matches(k, nodes, slices, demand, opts));
+    if (!f) {
+      f = fixedParts(nodes, slices, p);
+      this.kept.set(owner, [f, ...list.filter((k) => k.slices !== slices).slice(0, FIXED_PER_OWNER - 1)]);
+    }
+    const n = nodes.length;
+    const { keys, fit } = scratchFor(n);
+    fit.set(f.fit);
+    writeKeys(f, p, keys);
+    return scoresOf(keys, fit, n);
+  }
+}
+
+function matches(
+  f: FixedParts,
+  nodes: readonly (NodeMigState | undefined)[],
+  slices: string,
+  demand: PodDemand,
+  opts: ScoreOptions,
+): boolean {
+  if (f.slices !== slices || f.work !== demand.work || f.speedup !== demand.speedup) return false;
+  if (f.heuristic !== opts.heuristic || f.etWeight !== opts.etWeight) return false;
+  if (f.profiles !== opts.profiles || f.watts !== opts.watts || f.states.length !== nodes.length) return false;
+  for (let i = 0; i < nodes.length; i++) if (f.states[i] !== nodes[i]) return false;
+  return true;
+}
+
+function fixedParts(nodes: readonly (NodeMigState | undefined)[], slices: string, p: Prepared): FixedParts {
+  const n = nodes.length;
+  const { demand, opts } = p;
+  const f: FixedParts = {
+    states: nodes.slice(),
+    slices,
+    work: demand.work,
+    speedup: demand.speedup,
+    heuristic: opts.heuristic,
+    etWeight: opts.etWeight,
+    profiles: opts.profiles,
+    watts: opts.watts,
+    fit: new Uint8Array(n),
+    models: [],
+    model: new Int32Array(n),
+    rank: new Float64Array(n),
+    energy: new Float64Array(n),
+    busyUntil: new Float64Array(n),
+    hasBusy: new Uint8Array(n),
+    weight: new Float64Array(n),
+  };
+  const m = blankMeasure();
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i];
+    if (!node) continue;
+    const c = compiled(node);
+    const model = c.model;
+    if (!model || !fits(c, p.ids)) continue;
+    measure(c, node, model, p, m);
+    let j = f.models.indexOf(model);
+    if (j < 0) j = f.models.push(model) - 1;
+    f.fit[i] = 1;
+    f.model[i] = j;
+    f.rank[i] = m.rank;
+    f.energy[i] = m.marginalEnergy;
+    f.hasBusy[i] = node.busyUntil === undefined ? 0 : 1;
+    f.busyUntil[i] = node.busyUntil ?? 0;
+    f.weight[i] = c.etWeight ?? opts.etWeight;
+  }
+  return f;
+}
+
+/** The keys of the fitting rows from the kept parts and this request's finish and tardiness per model. */
+function writeKeys(f: FixedParts, p: Prepared, keys: Float64Array): void {
+  const on = f.models.map((model) => onModel(p, model));
+  const write = KEYS[p.opts.heuristic];
+  const m = blankMeasure();
+  for (let i = 0; i < f.fit.length; i++) {
+    if (!f.fit[i]) continue;
+    const { finish, tardiness } = on[f.model[i] as number] as OnModel;
+    // As measure() works them out.
+    m.finish = finish;
+    m.tardiness = tardiness;
+    m.marginalEnergy = f.energy[i] as number;
+    m.misalignment = finish === undefined || !f.hasBusy[i] ? Infinity : Math.abs((f.busyUntil[i] as number) - finish);
+    const a = f.weight[i] as number;
+    m.cost = (a * m.marginalEnergy + tardiness) / (a + 1);
+    m.rank = f.rank[i] as number;
+    write(m, keys, i * KEY_WIDTH);
+  }
 }
 
 /** Compute slices of a profile name on any catalogued GPU model (names are consistent across models). */
