@@ -109,10 +109,13 @@ async function watchBindings(b: Bench): Promise<{ bound: Map<string, number>; st
     const name = pod.metadata?.name ?? '';
     if (pod.spec?.nodeName && !bound.has(name)) bound.set(name, performance.now());
   };
+  // A restart may still be on its way when stop() is called: it must not leave a watch open behind it,
+  // which kept the benchmark's process alive after its figures (until the API server closed the watch).
   const start = async (): Promise<void> => {
     const list = await b.core.listNamespacedPod({ namespace: b.namespace });
+    if (stopped) return;
     list.items.forEach(seen);
-    current = await new Watch(b.kc).watch(
+    const started = await new Watch(b.kc).watch(
       `/api/v1/namespaces/${b.namespace}/pods`,
       { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
       (_type: string, pod: V1Pod) => seen(pod),
@@ -122,6 +125,8 @@ async function watchBindings(b: Bench): Promise<{ bound: Map<string, number>; st
         start().catch((e: unknown) => log.error({ err: e }, 'pod watch could not restart'));
       },
     );
+    if (stopped) started.abort();
+    else current = started;
   };
   await start();
   return {
