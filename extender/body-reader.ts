@@ -19,7 +19,7 @@ const IDLE_BYTES = 16 * 1024 * 1024;
  * fresh one per request made V8 collect for off-heap pressure every few dozen requests). A request may
  * hold several.
  */
-export class BodyBuffers {
+export class LentBuffers {
   private readonly idle: Buffer[] = [];
   private readonly lent = new WeakMap<object, Buffer[]>();
 
@@ -68,7 +68,7 @@ export function readBody(
   req: FastifyRequest,
   payload: NodeJS.ReadableStream,
   limit: number,
-  buffers: BodyBuffers,
+  buffers: LentBuffers,
   done: Done,
 ): void {
   const declared = Number(req.headers['content-length']);

@@ -14,7 +14,7 @@
 //     reads `[]` in its place, and the verbs take the names from the list's bytes (node-names.ts).
 // A 5 MB body of Node objects it has not seen takes about 7 ms (JSON.parse of it about 14 ms).
 import type { FastifyInstance } from 'fastify';
-import { BodyBuffers, readBody } from './body-reader.js';
+import { LentBuffers, readBody } from './body-reader.js';
 import { ExtenderError } from './errors.js';
 import type { KnownItem, NodeItemMemo } from './node-items.js';
 import type { NameList, NameListMemo } from './node-names.js';
@@ -392,10 +392,10 @@ export interface JsonBodyOptions {
  * Registers the JSON parser on `app` (and its children). Returns the buffers it reads bodies into, which
  * routes may borrow for their replies too (taken back once the response is written).
  */
-export function registerJsonBody(app: FastifyInstance, options: JsonBodyOptions): BodyBuffers {
+export function registerJsonBody(app: FastifyInstance, options: JsonBodyOptions): LentBuffers {
   const { maxDepth, bodyLimit, memo, names } = options;
   const secureParse = app.getDefaultJsonParser('error', 'error');
-  const buffers = new BodyBuffers();
+  const buffers = new LentBuffers();
   buffers.register(app);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (req, payload, done) => {

@@ -13,7 +13,7 @@ export class JsonWriter {
 
   /**
    * `sizeHint`: the expected length in bytes; the buffer grows past it when needed. `alloc` gives each
-   * buffer (at least the size asked for): the verbs lend large ones from their body buffers.
+   * buffer (at least the size asked for): the verbs lend large ones (LentBuffers, body-reader.ts).
    */
   constructor(
     sizeHint: number,

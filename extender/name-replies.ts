@@ -9,7 +9,7 @@
 //     names with a score after each: it is written once per list with score 0 everywhere, and each reply
 //     is a copy of that template with the scores put in.
 
-import type { NodeMigState } from '../policy/placement/node-score.js';
+import { sameStates, type NodeMigState } from '../policy/placement/node-score.js';
 import { JsonWriter } from './json-writer.js';
 import type { NameList } from './node-names.js';
 
@@ -57,17 +57,6 @@ export class FilterAnswers {
   }
 }
 
-function sameStates(a: readonly (NodeMigState | undefined)[], b: readonly (NodeMigState | undefined)[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** The key FilterAnswers keeps a demand under: the slices asked for, as text. */
-export function demandKey(slices: Readonly<Record<string, number>>): string {
-  return JSON.stringify(slices);
-}
-
 /** A HostPriorityList of a list with score 0 everywhere, and where each score's digit is. */
 interface Template {
   readonly text: Buffer;
@@ -97,7 +86,7 @@ function template(list: NameList): Template {
  * The HostPriorityList `[{"Host":…,"Score":…}, …]` of the list with these scores, as JsonWriter would
  * write it: for a list that has come again, its template with each digit put in (a score of 10 takes one
  * byte more, so the template is copied in pieces around those). `alloc` gives the reply's buffer (at
- * least the size asked for; the verbs lend it from their body buffers).
+ * least the size asked for; the verbs lend it: LentBuffers, body-reader.ts).
  */
 export function hostPriorityList(
   list: NameList,
@@ -142,10 +131,23 @@ export function hostPriorityList(
 
 /** The same text written element by element (scores that are not 0..10 whole numbers). */
 function writtenList(list: NameList, scores: readonly number[], alloc: (size: number) => Buffer): Buffer {
-  const out = new JsonWriter(list.count * 40 + 2, alloc).raw('[');
-  for (let i = 0; i < list.count; i++) {
+  return writeHostPriorityList(list.count, (out, i) => writeListName(out, list, i), scores, alloc);
+}
+
+/**
+ * A HostPriorityList, `[{"Host":…,"Score":…}, …]`, written as bytes (json-writer.ts): `writeName` writes
+ * name i as a JSON string. For lists without a template (names parsed from JSON, full Node lists).
+ */
+export function writeHostPriorityList(
+  count: number,
+  writeName: (out: JsonWriter, i: number) => void,
+  scores: readonly number[],
+  alloc: (size: number) => Buffer,
+): Buffer {
+  const out = new JsonWriter(count * 40 + 2, alloc).raw('[');
+  for (let i = 0; i < count; i++) {
     out.raw(i > 0 ? ',{"Host":' : '{"Host":');
-    writeListName(out, list, i);
+    writeName(out, i);
     out
       .raw(',"Score":')
       .number(scores[i] as number)

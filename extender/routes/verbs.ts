@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import {
+  demandKey,
   KeptScores,
   nodeChecker,
   scoreNodes,
@@ -18,7 +19,13 @@ import { registerJsonBody, sentNodeItems, sentNodeNames, type SentNodeItems } fr
 import { JsonWriter } from '../json-writer.js';
 import { ANNOTATION, type PlacementRecord } from '../kube.js';
 import { NodeItemMemo } from '../node-items.js';
-import { demandKey, FilterAnswers, hostPriorityList, writeListName, type FilterAnswer } from '../name-replies.js';
+import {
+  FilterAnswers,
+  hostPriorityList,
+  writeHostPriorityList,
+  writeListName,
+  type FilterAnswer,
+} from '../name-replies.js';
 import { NameListMemo, type NameList } from '../node-names.js';
 import {
   BindingResultSchema,
@@ -191,17 +198,7 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       ctx.metrics.decisions.inc({ verb: 'prioritize', outcome: 'scored' });
       const lend = lendTo(req);
       if (c.list) return reply.type(JSON_TYPE).send(hostPriorityList(c.list, scores, lend));
-      // A HostPriorityList, [{"Host":…,"Score":…}, …], written as bytes (json-writer.ts).
-      const out = new JsonWriter(c.count * 40 + 2, lend).raw('[');
-      for (let i = 0; i < c.count; i++) {
-        out.raw(i > 0 ? ',{"Host":' : '{"Host":');
-        c.writeName(out, i);
-        out
-          .raw(',"Score":')
-          .number(scores[i] as number)
-          .raw('}');
-      }
-      return reply.type(JSON_TYPE).send(out.raw(']').bytes());
+      return reply.type(JSON_TYPE).send(writeHostPriorityList(c.count, c.writeName, scores, lend));
     },
   );
 
@@ -253,7 +250,7 @@ function nameFilter(
   answers: FilterAnswers,
   alloc: (size: number) => Buffer,
 ): FilterAnswer {
-  const key = c.list ? demandKey(demand.slices) : '';
+  const key = c.list ? demandKey(demand) : '';
   const kept = c.list ? answers.get(c.list, key, c.states) : undefined;
   if (kept) return kept;
   const f = filterNodes(c, demand);

@@ -239,8 +239,27 @@ function demandIds(demand: PodDemand): DemandIds {
     names,
     ids: Int32Array.from(names, (n) => PROFILE_ID.get(n) ?? -1),
     counts: Int32Array.from(names, (n) => demand.slices[n] as number),
-    key: JSON.stringify(names.map((n) => [n, demand.slices[n]])),
+    key: demandKey(demand),
   };
+}
+
+/** The slices a demand asks for, as text: the key memos of per-demand answers are kept under. */
+export function demandKey(demand: PodDemand): string {
+  return JSON.stringify(demand.slices);
+}
+
+/**
+ * Whether two lists hold the same node states, object for object. States are immutable and replaced
+ * whenever their node or one of its pods changes, so an answer worked out from one list holds for the
+ * other (the memos of KeptScores and of the extender's filter answers).
+ */
+export function sameStates(
+  a: readonly (NodeMigState | undefined)[],
+  b: readonly (NodeMigState | undefined)[],
+): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Whether the node can take the demand now: check() without the reasons, for the hot loops. */
@@ -654,7 +673,7 @@ export class KeptScores {
 
   score(owner: object, demand: PodDemand, nodes: readonly (NodeMigState | undefined)[], opts: ScoreOptions): number[] {
     const p = prepare(demand, opts);
-    const slices = JSON.stringify(demand.slices);
+    const slices = p.ids.key;
     const list = this.kept.get(owner) ?? [];
     let f = list.find((k) => matches(k, nodes, slices, demand, opts));
     if (!f) {
@@ -678,9 +697,7 @@ function matches(
 ): boolean {
   if (f.slices !== slices || f.work !== demand.work || f.speedup !== demand.speedup) return false;
   if (f.heuristic !== opts.heuristic || f.etWeight !== opts.etWeight) return false;
-  if (f.profiles !== opts.profiles || f.watts !== opts.watts || f.states.length !== nodes.length) return false;
-  for (let i = 0; i < nodes.length; i++) if (f.states[i] !== nodes[i]) return false;
-  return true;
+  return f.profiles === opts.profiles && f.watts === opts.watts && sameStates(f.states, nodes);
 }
 
 function fixedParts(nodes: readonly (NodeMigState | undefined)[], slices: string, p: Prepared): FixedParts {

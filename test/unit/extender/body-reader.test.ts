@@ -4,17 +4,11 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildExtender } from '../../../extender/app.js';
-import type { Binder } from '../../../extender/binder.js';
-import { BodyBuffers } from '../../../extender/body-reader.js';
+import { LentBuffers } from '../../../extender/body-reader.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import type { ExtenderFilterResult, Node } from '../../../extender/schemas.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
-import { minutes, node, pod } from './builders.js';
-
-const noBinder: Binder = {
-  bind: () => Promise.reject(new Error('bind must not be called by these tests')),
-  readPod: () => Promise.reject(new Error('readPod must not be called by these tests')),
-};
+import { minutes, noBinder, node, pod } from './builders.js';
 
 const app = (bodyLimit = 8 * 1024 * 1024) =>
   buildExtender({
@@ -94,10 +88,10 @@ describe('reading bodies', () => {
   });
 });
 
-describe('BodyBuffers', () => {
+describe('LentBuffers', () => {
   const MB = 1024 * 1024;
   it('lends a large buffer again once it is handed back, and never while it is lent', () => {
-    const b = new BodyBuffers();
+    const b = new LentBuffers();
     const r1 = {};
     const r2 = {};
     const first = b.acquire(r1, 5 * MB);
@@ -108,7 +102,7 @@ describe('BodyBuffers', () => {
   });
 
   it('lends one request several buffers (its body and its reply) and takes all of them back', () => {
-    const b = new BodyBuffers();
+    const b = new LentBuffers();
     const r = {};
     const body = b.acquire(r, 2 * MB);
     const reply = b.acquire(r, MB);
@@ -121,7 +115,7 @@ describe('BodyBuffers', () => {
   });
 
   it('gives small bodies a buffer of their own', () => {
-    const b = new BodyBuffers();
+    const b = new LentBuffers();
     const r = {};
     const small = b.acquire(r, 1000);
     expect(small.length).toBe(1000);
@@ -130,7 +124,7 @@ describe('BodyBuffers', () => {
   });
 
   it('keeps at most 16 MiB of idle buffers', () => {
-    const b = new BodyBuffers();
+    const b = new LentBuffers();
     const lent = [1, 2, 3].map((i) => {
       const r = {};
       return { r, buf: b.acquire(r, (5 + i) * MB) };

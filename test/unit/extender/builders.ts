@@ -2,7 +2,14 @@
 // the decision core sees them.
 import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
 import type { NodeMigState } from '../../../policy/placement/node-score.js';
+import type { Binder } from '../../../extender/binder.js';
 import type { Node, Pod } from '../../../extender/schemas.js';
+
+/** A Binder for tests whose requests never reach bind: any call fails the test. */
+export const noBinder: Binder = {
+  bind: () => Promise.reject(new Error('bind must not be called by these tests')),
+  readPod: () => Promise.reject(new Error('readPod must not be called by these tests')),
+};
 
 export const A100 = findGpuModel('A100-40GB') as GpuModel;
 export const H100 = findGpuModel('H100-80GB') as GpuModel;

@@ -6,19 +6,13 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildExtender } from '../../../extender/app.js';
-import type { Binder } from '../../../extender/binder.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import type { ExtenderConfig } from '../../../extender/config.js';
 import { scanJson } from '../../../extender/json-body.js';
 import { itemKey, NodeItemMemo, type NewItem } from '../../../extender/node-items.js';
 import type { ExtenderFilterResult, Node } from '../../../extender/schemas.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
-import { minutes, node, pod } from './builders.js';
-
-const noBinder: Binder = {
-  bind: () => Promise.reject(new Error('bind must not be called by these tests')),
-  readPod: () => Promise.reject(new Error('readPod must not be called by these tests')),
-};
+import { minutes, noBinder, node, pod } from './builders.js';
 
 const withVersion = (n: Node, rv: string): Node => ({ ...n, metadata: { ...n.metadata, resourceVersion: rv } });
 

@@ -4,14 +4,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildExtender } from '../../../extender/app.js';
-import type { Binder } from '../../../extender/binder.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import { sentNodeNames } from '../../../extender/json-body.js';
 import { JsonWriter } from '../../../extender/json-writer.js';
 import { hostPriorityList } from '../../../extender/name-replies.js';
 import { MAX_NAME_LENGTH, NameIndex, NameListMemo, readNameList, type NameList } from '../../../extender/node-names.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
-import { minutes, node, pod } from './builders.js';
+import { minutes, noBinder, node, pod } from './builders.js';
 
 const bytes = (s: string) => Buffer.from(s);
 /** The names a list read from `text` holds, as strings. */
@@ -177,11 +176,6 @@ describe('hostPriorityList', () => {
     );
   });
 });
-
-const noBinder: Binder = {
-  bind: () => Promise.reject(new Error('bind must not be called by these tests')),
-  readPod: () => Promise.reject(new Error('readPod must not be called by these tests')),
-};
 
 function extender() {
   const cache = new ClusterCache(new ProfileBook());

@@ -5,17 +5,11 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { MigPartition } from '../../../operator/api/types.js';
 import { buildExtender } from '../../../extender/app.js';
-import type { Binder } from '../../../extender/binder.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import { PartitionPolicies, partitionView } from '../../../extender/partitions.js';
 import type { AdmissionResponse, HostPriority, Node, Pod } from '../../../extender/schemas.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
-import { EPOCH_MS, minutes, node, pod } from './builders.js';
-
-const noBinder: Binder = {
-  bind: () => Promise.reject(new Error('unused')),
-  readPod: () => Promise.reject(new Error('unused')),
-};
+import { EPOCH_MS, minutes, noBinder, node, pod } from './builders.js';
 
 const MIG = {
   'nvidia.com/mig-1g.5gb': 7,

@@ -5,16 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildExtender } from '../../../extender/app.js';
-import type { Binder } from '../../../extender/binder.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import type { Node, Pod } from '../../../extender/schemas.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
-import { minutes, node, pod } from './builders.js';
-
-const noBinder: Binder = {
-  bind: () => Promise.reject(new Error('bind must not be called by these tests')),
-  readPod: () => Promise.reject(new Error('readPod must not be called by these tests')),
-};
+import { minutes, noBinder, node, pod } from './builders.js';
 
 const NAMES = ['n0', 'n1'];
 // Few profiles and small counts, so that pods fill nodes and requests meet full ones; 9g is unknown.

@@ -2,17 +2,11 @@
 // smartmig.io annotations are refused with the reason; everything else passes untouched.
 import { describe, expect, it } from 'vitest';
 import { buildExtender } from '../../../extender/app.js';
-import type { Binder } from '../../../extender/binder.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import { moldPatch, pointer, type PatchOp } from '../../../extender/mold.js';
 import type { AdmissionResponse, Node, Pod } from '../../../extender/schemas.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
-import { minutes, node, pod } from './builders.js';
-
-const noBinder: Binder = {
-  bind: () => Promise.reject(new Error('unused')),
-  readPod: () => Promise.reject(new Error('unused')),
-};
+import { minutes, noBinder, node, pod } from './builders.js';
 
 function app(
   nodes: Node[] = [
