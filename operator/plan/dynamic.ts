@@ -40,6 +40,7 @@ function gpuStates(
         const t = future?.[g] ?? v.current[g];
         gpus.push({
           id,
+          node: n,
           model: v.model,
           layout: t?.layout ?? EMPTY.layout,
           busy: [],
@@ -52,6 +53,7 @@ function gpuStates(
       const last = v.facts.lastChange.get(g);
       gpus.push({
         id,
+        node: n,
         model: v.model,
         layout: cur?.layout ?? EMPTY.layout,
         busy: v.busySlices[g] ?? [],

@@ -1,5 +1,6 @@
-// The repartitioning hook: at decision points a controller sees the cluster and may ask for new layouts.
-// The simulator and the operator both drive controllers through this one small interface.
+// The repartitioning hook: at decision points a controller sees the cluster and sets target layouts.
+// The simulator and the operator both drive controllers through this one small interface, and both apply
+// the targets by the drain contract of targets.ts.
 import type { GpuModel } from '../mig/catalog.js';
 import type { Layout } from '../mig/layout.js';
 
@@ -8,8 +9,12 @@ export interface GpuState {
   readonly id: number;
   readonly model: GpuModel;
   readonly layout: Layout;
-  /** Per slice of `layout`, whether a job runs on it. A GPU with any busy slice may not be reconfigured. */
+  /** Node the GPU belongs to (index); a node applies the changes of its GPUs together. */
+  readonly node: number;
+  /** Per slice of `layout`, whether a job runs on it. A busy GPU with a new target drains first. */
   readonly busy: readonly boolean[];
+  /** The target it drains towards, when it differs from `layout`. */
+  readonly target?: Layout;
   /** Whether a reconfiguration is in progress (the GPU is unavailable). */
   readonly reconfiguring: boolean;
   /** Time of the GPU's last layout change, minutes (−Infinity if never). */
@@ -28,13 +33,27 @@ export interface PendingDemand {
   readonly deadline: number;
 }
 
+/** Work seen arriving, for controllers that estimate demand: what a pod's annotations tell in a cluster. */
+export interface Arrival {
+  /** Minutes. */
+  readonly release: number;
+  readonly deadline: number;
+  /** Minutes on one compute slice. */
+  readonly work: number;
+  /** Speed-up profile name. */
+  readonly profile: string;
+}
+
 export interface ClusterView {
   /** Minutes since the start of the run (simulator) or of the operator's epoch. */
   readonly now: number;
   readonly gpus: readonly GpuState[];
   readonly pending: readonly PendingDemand[];
+  /** Work that arrived since the previous decision (absent where the caller cannot tell). */
+  readonly arrivals?: readonly Arrival[];
 }
 
+/** A target layout for a GPU; its current layout as target cancels a drain. */
 export interface LayoutChange {
   readonly gpu: number;
   readonly layout: Layout;
@@ -48,6 +67,9 @@ export interface ControllerTraits {
 
 export interface Repartitioner {
   readonly name: string;
-  /** Returns the GPUs to reconfigure; callers never apply a change to a GPU with a busy slice. */
+  /**
+   * Returns new targets. A GPU keeps its target until it has changed, the controller cancels it or the drain
+   * times out; callers never reconfigure a GPU with a busy slice.
+   */
   decide(view: ClusterView): LayoutChange[];
 }

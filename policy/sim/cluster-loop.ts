@@ -44,10 +44,8 @@ export function runCluster(ctx: RunContext): void {
       handled++;
     }
     ctx.events += handled;
-    if (ctx.decisionDue(t, handled)) {
-      for (const g of ctx.decide(waiting.jobs, t))
-        queue.push(t + cfg.reconfigureMin, RECONFIGURED, { kind: RECONFIGURED, target: g });
-    }
+    for (const g of ctx.repartition(() => waiting.jobs, next, t, handled))
+      queue.push(t + cfg.reconfigureMin, RECONFIGURED, { kind: RECONFIGURED, target: g });
     if (waiting.size > 0 && cluster.free.total > 0) {
       waiting.drain((job) => {
         const slice = heuristic.choose(job, cluster.free, placement);

@@ -1,6 +1,7 @@
 import type { GpuModel } from '../mig/catalog.js';
 import type { PlacementName } from '../placement/heuristics.js';
 import type { Repartitioner } from '../repartition/controller.js';
+import type { RepartitionLimits } from '../repartition/targets.js';
 import type { Job, ProfileBook } from '../workload/job.js';
 import type { GpuSpec } from './sim-cluster.js';
 
@@ -27,6 +28,10 @@ export interface SimConfig {
   readonly horizonMin: number;
   /** Minutes a reconfigured GPU is out of service. */
   readonly reconfigureMin: number;
+  /** Dwell, nodes changing at once, drain timeout (default: none). Decisions follow the two fields below. */
+  readonly limits?: Partial<RepartitionLimits>;
+  /** GPUs per node; a node applies its GPUs' changes together (default 8). */
+  readonly gpusPerNode?: number;
   /** Ask the controller every this many arrival/completion events (the paper: 5)... */
   readonly decideEveryEvents?: number;
   /** ...or every this many minutes of simulated time. */

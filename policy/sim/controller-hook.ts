@@ -1,6 +1,7 @@
 // Asks the repartitioning controller for layouts and applies what the cluster's rules allow.
 import { computeProfiles, type GpuModel } from '../mig/catalog.js';
 import type { ClusterView, PendingDemand, Repartitioner } from '../repartition/controller.js';
+import { TargetBook, type RepartitionLimits } from '../repartition/targets.js';
 import type { Job, ProfileBook } from '../workload/job.js';
 import type { SimCluster } from './sim-cluster.js';
 
@@ -34,39 +35,102 @@ function smallestProfilePerSize(model: GpuModel): { k: number; name: string }[] 
   return list;
 }
 
-export interface HookOutcome {
-  applied: number[];
-  refused: number;
+/** A layout change that started: the GPU, when, and its new compute sizes (for charts of the day). */
+export interface LayoutEvent {
+  readonly t: number;
+  readonly gpu: number;
+  readonly layout: string;
 }
 
 /**
- * Builds the controller's view, asks it, and starts the reconfigurations it may do: only idle GPUs that
- * are not already reconfiguring change, so a running job is never disturbed.
+ * The simulator's side of the drain contract: asks the controller for targets, keeps them in a TargetBook,
+ * takes draining GPUs out of placement and starts a node's change once GPUs to change are idle.
  */
-export function consultController(
-  controller: Repartitioner,
-  cluster: SimCluster,
-  waiting: readonly Job[],
-  profiles: ProfileBook,
-  now: number,
-): HookOutcome {
-  const gpus = Array.from({ length: cluster.gpuCount }, (_, g) => cluster.gpuState(g));
-  const model = cluster.models[0] as GpuModel;
-  const pending: PendingDemand[] = waiting.map((j) => ({
-    profile: demandProfile(model, j, profiles, now),
-    deadline: j.deadline,
-  }));
-  const view: ClusterView = { now, gpus, pending };
-  const applied: number[] = [];
-  let refused = 0;
-  for (const change of controller.decide(view)) {
-    const g = change.gpu;
-    if (g < 0 || g >= cluster.gpuCount || !cluster.available[g] || !cluster.isIdle(g) || applied.includes(g)) {
-      refused++;
-      continue;
-    }
-    cluster.beginReconfigure(g, change.layout, now);
-    applied.push(g);
+export class Repartitioning {
+  readonly book: TargetBook;
+  /** GPUs that started a change. */
+  repartitions = 0;
+  /** Targets the limits refused (dwell, node limit, GPU reconfiguring). */
+  refused = 0;
+  readonly changes: LayoutEvent[] = [];
+  private readonly nodeOf: number[];
+  private readonly nodeBusyUntil: number[];
+  private seenArrivals = 0;
+
+  constructor(
+    private readonly controller: Repartitioner,
+    private readonly cluster: SimCluster,
+    private readonly profiles: ProfileBook,
+    limits: RepartitionLimits,
+    gpusPerNode: number,
+  ) {
+    this.book = new TargetBook(cluster.gpuCount, limits);
+    this.nodeOf = Array.from({ length: cluster.gpuCount }, (_, g) => Math.floor(g / gpusPerNode));
+    this.nodeBusyUntil = new Array<number>(Math.ceil(cluster.gpuCount / gpusPerNode)).fill(-Infinity);
   }
-  return { applied, refused };
+
+  /** Builds the controller's view, asks it and records the targets the limits allow. */
+  consult(waiting: readonly Job[], jobs: readonly Job[], released: number, now: number): void {
+    const { cluster, book } = this;
+    const gpus = Array.from({ length: cluster.gpuCount }, (_, g) =>
+      cluster.gpuState(g, this.nodeOf[g] as number, book.targetOf(g)),
+    );
+    const model = cluster.models[0] as GpuModel;
+    const pending: PendingDemand[] = waiting.map((j) => ({
+      profile: demandProfile(model, j, this.profiles, now),
+      deadline: j.deadline,
+    }));
+    const arrivals = jobs.slice(this.seenArrivals, released).map((j) => ({
+      release: j.release,
+      deadline: j.deadline,
+      work: j.work,
+      profile: j.profile,
+    }));
+    this.seenArrivals = released;
+    const view: ClusterView = { now, gpus, pending, arrivals };
+    const changes = this.controller.decide(view);
+    if (changes.length === 0) return;
+    const outcomes = book.propose(changes, gpus, now, (n) => (this.nodeBusyUntil[n] as number) > now);
+    for (const o of outcomes) {
+      if (o.verdict === 'drain') cluster.setAvailable(o.gpu, false);
+      else if (o.verdict === 'cancel') cluster.setAvailable(o.gpu, !cluster.reconfiguring[o.gpu]);
+      else if (o.verdict !== 'same') this.refused++;
+    }
+  }
+
+  /** Gives up drains past the timeout: those GPUs take work again. */
+  expire(now: number): void {
+    for (const g of this.book.expire(now)) this.cluster.setAvailable(g, !this.cluster.reconfiguring[g]);
+  }
+
+  /**
+   * Starts the changes that may start: per node not already applying one, its draining GPUs that are idle
+   * change together. Returns the time the started changes end per GPU, for the loop's event queue.
+   */
+  startReady(now: number, reconfigureMin: number): number[] {
+    const { cluster, book } = this;
+    const started: number[] = [];
+    if (book.draining === 0) return started;
+    const startedNodes = new Set<number>();
+    for (let g = 0; g < cluster.gpuCount; g++) {
+      const target = book.targetOf(g);
+      if (target === undefined || cluster.reconfiguring[g] || !cluster.isIdle(g)) continue;
+      const n = this.nodeOf[g] as number;
+      // A node applies one config at a time: GPUs that became idle during a change wait for the next.
+      if ((this.nodeBusyUntil[n] as number) > now && !startedNodes.has(n)) continue;
+      startedNodes.add(n);
+      book.started(g, now);
+      cluster.beginReconfigure(g, target, now);
+      this.nodeBusyUntil[n] = now + reconfigureMin;
+      this.changes.push({ t: now, gpu: g, layout: cluster.layoutName(g) });
+      this.repartitions++;
+      started.push(g);
+    }
+    return started;
+  }
+
+  /** When the next drain times out, or Infinity. */
+  nextExpiry(): number {
+    return this.book.nextExpiry();
+  }
 }

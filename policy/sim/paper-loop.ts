@@ -58,13 +58,8 @@ export function runPaper(ctx: RunContext): void {
     while (reconfigDone.peekTime() <= now) cluster.finishReconfigure((reconfigDone.pop() as { value: number }).value);
     ctx.events += handled;
     cluster.releaseAll(now);
-    if (ctx.decisionDue(now, handled)) {
-      for (const g of ctx.decide(
-        active.map((a) => a.job),
-        now,
-      ))
-        reconfigDone.push(now + cfg.reconfigureMin, 0, g);
-    }
+    for (const g of ctx.repartition(() => active.map((a) => a.job), next, now, handled))
+      reconfigDone.push(now + cfg.reconfigureMin, 0, g);
     active.sort(order);
     for (const a of active) {
       a.slice = cluster.free.total > 0 ? heuristic.choose(a.job, cluster.free, placement) : -1;

@@ -1,3 +1,4 @@
+import type { LayoutEvent } from './controller-hook.js';
 import type { HourStats } from './recorder.js';
 
 export interface SimResult {
@@ -11,8 +12,14 @@ export interface SimResult {
   /** (a·e + t)/(a + 1) with e in W·min and t the mean tardiness in minutes. */
   readonly et: number;
   readonly repartitions: number;
-  /** Controller requests refused because the GPU was busy or already reconfiguring. */
+  /** Targets the limits refused (minimum dwell, nodes changing at once, GPU reconfiguring). */
   readonly refusedRepartitions: number;
+  /** GPU-minutes GPUs spent draining (taking no new work while busy slices finish). */
+  readonly drainingGpuMin: number;
+  /** Drains given up at the drain timeout. */
+  readonly abandonedDrains: number;
+  /** Every layout change, in time order. */
+  readonly changes: readonly LayoutEvent[];
   readonly endMin: number;
   readonly events: number;
   readonly hourly: readonly HourStats[];

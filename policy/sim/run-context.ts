@@ -3,7 +3,8 @@ import { placementHeuristic, type PlacementContext, type PlacementHeuristic } fr
 import { deriveRng } from '../random.js';
 import { speedupOn, type Job } from '../workload/job.js';
 import type { SimConfig } from './config.js';
-import { consultController } from './controller-hook.js';
+import { DEFAULT_LIMITS } from '../repartition/targets.js';
+import { Repartitioning } from './controller-hook.js';
 import { Recorder } from './recorder.js';
 import { etScore, type SimResult } from './result.js';
 import { SimCluster } from './sim-cluster.js';
@@ -15,8 +16,7 @@ export class RunContext {
   readonly placement: PlacementContext & { now: number };
   /** Work left per job id, minutes on 1g: preempted jobs in paper mode need less than their whole work. */
   readonly remaining: Float64Array;
-  repartitions = 0;
-  refused = 0;
+  readonly repartitioning: Repartitioning;
   events = 0;
   private eventsSinceDecision = 0;
   private nextDecisionAt: number;
@@ -41,13 +41,19 @@ export class RunContext {
       etWeight: cfg.etWeight,
       rng: deriveRng(cfg.seed, 'placement'),
     };
+    this.repartitioning = new Repartitioning(
+      cfg.repartitioner,
+      this.cluster,
+      cfg.profiles,
+      { ...DEFAULT_LIMITS, ...cfg.limits },
+      cfg.gpusPerNode ?? 8,
+    );
     this.controllerIdle = cfg.repartitioner.name === 'static';
     this.nextDecisionAt = cfg.decideEveryMin ?? Infinity;
   }
 
   /** Counts handled events and says whether the controller is due. */
-  decisionDue(now: number, handled: number): boolean {
-    if (this.controllerIdle) return false;
+  private decisionDue(now: number, handled: number): boolean {
     this.eventsSinceDecision += handled;
     const every = this.cfg.decideEveryEvents;
     if (every !== undefined && this.eventsSinceDecision >= every) {
@@ -62,17 +68,21 @@ export class RunContext {
     return false;
   }
 
-  /** The next time-driven decision point, or Infinity. */
+  /** The next time-driven decision point or drain timeout, or Infinity. */
   nextDecisionTime(): number {
-    return this.controllerIdle ? Infinity : this.nextDecisionAt;
+    return this.controllerIdle ? Infinity : Math.min(this.nextDecisionAt, this.repartitioning.nextExpiry());
   }
 
-  /** Runs the controller; returns the GPUs that started reconfiguring. */
-  decide(waiting: readonly Job[], now: number): number[] {
-    const out = consultController(this.cfg.repartitioner, this.cluster, waiting, this.cfg.profiles, now);
-    this.repartitions += out.applied.length;
-    this.refused += out.refused;
-    return out.applied;
+  /**
+   * Gives up timed-out drains, runs the controller when due, and starts the changes of idle draining GPUs;
+   * returns the GPUs that started reconfiguring.
+   */
+  repartition(waiting: () => readonly Job[], released: number, now: number, handled: number): number[] {
+    if (this.controllerIdle) return [];
+    const r = this.repartitioning;
+    r.expire(now);
+    if (this.decisionDue(now, handled)) r.consult(waiting(), this.cfg.jobs, released, now);
+    return r.startReady(now, this.cfg.reconfigureMin);
   }
 
   result(): SimResult {
@@ -90,8 +100,11 @@ export class RunContext {
       maxTardinessMin: r.maxTardiness,
       onTimeFraction: r.completed ? r.onTime / r.completed : 1,
       et: etScore(energy, meanT, this.cfg.etWeight),
-      repartitions: this.repartitions,
-      refusedRepartitions: this.refused,
+      repartitions: this.repartitioning.repartitions,
+      refusedRepartitions: this.repartitioning.refused,
+      drainingGpuMin: this.repartitioning.book.drainedMinutes(end),
+      abandonedDrains: this.repartitioning.book.abandoned,
+      changes: this.repartitioning.changes,
       endMin: end,
       events: this.events,
       hourly: r.hours,

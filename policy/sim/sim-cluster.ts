@@ -16,7 +16,10 @@ export class SimCluster {
   readonly models: GpuModel[] = [];
   readonly layouts: Layout[] = [];
   readonly busy: number[] = [];
+  /** Whether the GPU's free slices take work: not reconfiguring and not draining. */
   readonly available: boolean[] = [];
+  /** Out of service while its node applies a change. */
+  readonly reconfiguring: boolean[] = [];
   readonly lastChange: number[] = [];
   readonly gpuSlices: number[][] = [];
   readonly gpuEnergy: number[] = [];
@@ -46,6 +49,7 @@ export class SimCluster {
       this.watts.push(powerTable(spec.model));
       this.busy.push(0);
       this.available.push(true);
+      this.reconfiguring.push(false);
       this.lastChange.push(-Infinity);
       this.gpuSlices.push([]);
       this.gpuEnergy.push(0);
@@ -116,6 +120,7 @@ export class SimCluster {
   /** Takes an idle GPU out of service and gives it a new layout; `finishReconfigure` brings it back. */
   beginReconfigure(g: number, layout: Layout, now: number): void {
     if (!this.isIdle(g)) throw new Error(`GPU ${g} runs jobs and cannot be reconfigured`);
+    this.reconfiguring[g] = true;
     this.setAvailable(g, false);
     this.accountLayout(g, now);
     for (const s of this.gpuSlices[g] as number[]) this.sliceJob[s] = -2; // retired slice ids
@@ -125,6 +130,7 @@ export class SimCluster {
   }
 
   finishReconfigure(g: number): void {
+    this.reconfiguring[g] = false;
     this.setAvailable(g, true);
   }
 
@@ -138,16 +144,23 @@ export class SimCluster {
     }
   }
 
-  gpuState(g: number): GpuState {
+  gpuState(g: number, node: number, target: Layout | undefined): GpuState {
     const slices = this.gpuSlices[g] as number[];
     return {
       id: g,
+      node,
       model: this.models[g] as GpuModel,
       layout: this.layouts[g] as Layout,
       busy: slices.map((s) => (this.sliceJob[s] as number) >= 0),
-      reconfiguring: !this.available[g],
+      ...(target ? { target } : {}),
+      reconfiguring: this.reconfiguring[g] as boolean,
       lastChange: this.lastChange[g] as number,
     };
+  }
+
+  /** Compute sizes of the GPU's layout, e.g. "4+3" ("none" when empty). */
+  layoutName(g: number): string {
+    return this.layoutKey[g] as string;
   }
 
   /** Closes the books at the end of a run. */

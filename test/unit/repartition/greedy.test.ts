@@ -36,6 +36,7 @@ function gpu(id: number, spec: GpuSpec): GpuState {
   const l = layout(model, ...spec.slices);
   return {
     id,
+    node: 0,
     model,
     layout: l,
     busy: l.slices.map((_, i) => (spec.busy ?? []).includes(i)),

@@ -120,20 +120,56 @@ describe('simulate: the repartitioning hook', () => {
     };
   }
 
-  it('cluster mode never reconfigures a GPU with a busy slice', () => {
+  it('a busy GPU with a new target drains: no new work lands on it and it changes when its last job ends', () => {
+    // GPU 0 runs a 10-minute job (70 on 7g); the job at 0.1 would fit GPU 0's layout but must go to GPU 1.
     const jobs = ordered([job({ release: 0, work: 70, deadline: 100 }), job({ release: 0.1, work: 1, deadline: 100 })]);
     const ctl = recorder();
     const r = simulate({
       ...simConfig({ jobs, gpus: paperGpus([1, 1]), horizonMin: 30 }, 'cluster', 'cedf', ctl),
       decideEveryMin: 1,
+      gpusPerNode: 1,
     });
-    // GPU 0 runs the long job for 10 minutes, so only GPU 1 (idle between jobs) may change at first.
     const first = ctl.views[0]!;
     expect(first.gpus[0]!.busy.some(Boolean)).toBe(true);
-    expect(r.refusedRepartitions).toBeGreaterThan(0);
-    expect(r.repartitions).toBeGreaterThan(0);
+    const gpu0 = r.changes.filter((c) => c.gpu === 0);
+    expect(gpu0[0]!.t).toBeCloseTo(10, 9);
+    expect(gpu0[0]!.layout).toBe('1+1+1+1+1+1+1');
+    // GPU 0 drained from the first decision (t = 1) until its job ended at 10.
+    expect(r.drainingGpuMin).toBeGreaterThanOrEqual(9 - 1e-9);
+    expect(ctl.views.some((v) => v.gpus[0]!.target !== undefined)).toBe(true);
     expect(r.completed).toBe(2);
-    expect(r.layoutMinutes['1+1+1+1+1+1+1']).toBeGreaterThan(0);
+  });
+
+  it('maxNodesReconfiguring holds targets of other nodes back; minDwell refuses a new target too soon', () => {
+    // The second job keeps decisions coming after the first change.
+    const jobs = ordered([job({ release: 0, work: 70, deadline: 100 }), job({ release: 20, work: 1, deadline: 100 })]);
+    const ctl = recorder();
+    const r = simulate({
+      ...simConfig({ jobs, gpus: paperGpus([1, 1]), horizonMin: 30 }, 'cluster', 'cedf', ctl),
+      decideEveryMin: 1,
+      gpusPerNode: 1,
+      limits: { maxNodesReconfiguring: 1, minDwellMin: 1000 },
+    });
+    // One node at a time, then the dwell stops every further change: two changes, each GPU once.
+    expect(r.changes.map((c) => c.gpu).sort()).toEqual([0, 1]);
+    expect(r.refusedRepartitions).toBeGreaterThan(0);
+    expect(r.changes[1]!.t).toBeGreaterThanOrEqual(r.changes[0]!.t + 0.5);
+  });
+
+  it('drainTimeout gives a drain up and the GPU takes work again', () => {
+    const jobs = ordered([job({ release: 0, work: 700, deadline: 1000 })]);
+    const once: Repartitioner = {
+      name: 'once',
+      decide: (v) => (v.now === 1 ? [{ gpu: 0, layout: paperGpus([12])[0]!.layout }] : []),
+    };
+    const r = simulate({
+      ...simConfig({ jobs, gpus: paperGpus([1]), horizonMin: 30 }, 'cluster', 'cedf', once),
+      decideEveryMin: 1,
+      limits: { drainTimeoutMin: 5 },
+    });
+    expect(r.abandonedDrains).toBe(1);
+    expect(r.changes).toEqual([]);
+    expect(r.drainingGpuMin).toBeCloseTo(5, 9);
   });
 
   it('hands pending demand to the controller as profile names with deadlines', () => {
