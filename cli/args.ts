@@ -73,3 +73,18 @@ export function oneOf<T extends string>(flag: string, value: string, allowed: re
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`--${flag}: "${value}" is not one of ${allowed.join(', ')}`);
 }
+
+/** A duration flag such as `30s`, `15m` or `2h`, in minutes; `none` (where allowed) is Infinity. */
+export function durationFlag(p: Parsed, name: string, fallbackMin: number, allowNone = false): number {
+  const raw = p.values[name];
+  if (raw === undefined) return fallbackMin;
+  const text = String(raw).trim();
+  if (allowNone && text === 'none') return Infinity;
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(text);
+  if (!m)
+    throw new UsageError(
+      `--${name}: "${text}" is not a duration such as 30s, 15m or 2h${allowNone ? ' (or none)' : ''}`,
+    );
+  const n = Number(m[1]);
+  return m[2] === 's' ? n / 60 : m[2] === 'h' ? n * 60 : n;
+}

@@ -7,6 +7,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   layouts: () => import('./commands/layouts.js'),
   bounds: () => import('./commands/bounds.js'),
   simulate: () => import('./commands/simulate.js'),
+  compare: () => import('./commands/compare.js'),
   demo: () => import('./commands/demo.js'),
   'fake-gpu': () => import('./commands/fake-gpu.js'),
   extender: () => import('./commands/extender.js'),

@@ -35,14 +35,22 @@ export function canonicalLayout(layout: Layout): Layout {
   return { slices: [...layout.slices].sort(order) };
 }
 
+// Layouts are immutable values, and controllers compare the same few table entries at every decision.
+const KEYS = new WeakMap<Layout, string>();
+
 /** `4g.20gb@0,3g.20gb@4`: the canonical text of a layout, equal for equal layouts in any listing order. */
 export function layoutKey(layout: Layout): string {
-  return canonicalLayout(layout)
-    .slices.map((s) => `${s.profile}@${s.start}`)
-    .join(',');
+  let key = KEYS.get(layout);
+  if (key === undefined) {
+    key = canonicalLayout(layout)
+      .slices.map((s) => `${s.profile}@${s.start}`)
+      .join(',');
+    KEYS.set(layout, key);
+  }
+  return key;
 }
 
 /** Same instances at the same positions, in any listing order. */
 export function layoutsEqual(a: Layout, b: Layout): boolean {
-  return a.slices.length === b.slices.length && layoutKey(a) === layoutKey(b);
+  return a === b || (a.slices.length === b.slices.length && layoutKey(a) === layoutKey(b));
 }

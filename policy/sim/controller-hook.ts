@@ -1,6 +1,6 @@
 // Asks the repartitioning controller for layouts and applies what the cluster's rules allow.
 import { computeProfiles, type GpuModel } from '../mig/catalog.js';
-import type { ClusterView, PendingDemand, Repartitioner } from '../repartition/controller.js';
+import type { Arrival, ClusterView, PendingDemand, Repartitioner } from '../repartition/controller.js';
 import { TargetBook, type RepartitionLimits } from '../repartition/targets.js';
 import type { Job, ProfileBook } from '../workload/job.js';
 import type { SimCluster } from './sim-cluster.js';
@@ -76,18 +76,29 @@ export class Repartitioning {
       cluster.gpuState(g, this.nodeOf[g] as number, book.targetOf(g)),
     );
     const model = cluster.models[0] as GpuModel;
-    const pending: PendingDemand[] = waiting.map((j) => ({
-      profile: demandProfile(model, j, this.profiles, now),
-      deadline: j.deadline,
-    }));
-    const arrivals = jobs.slice(this.seenArrivals, released).map((j) => ({
-      release: j.release,
-      deadline: j.deadline,
-      work: j.work,
-      profile: j.profile,
-    }));
+    const profiles = this.profiles;
+    const from = this.seenArrivals;
     this.seenArrivals = released;
-    const view: ClusterView = { now, gpus, pending, arrivals };
+    // Most controllers read only part of the view; a waiting queue of hundreds of jobs makes the rest costly.
+    let pending: PendingDemand[] | undefined;
+    let arrivals: Arrival[] | undefined;
+    const view: ClusterView = {
+      now,
+      gpus,
+      get pending() {
+        pending ??= waiting.map((j) => ({ profile: demandProfile(model, j, profiles, now), deadline: j.deadline }));
+        return pending;
+      },
+      get arrivals() {
+        arrivals ??= jobs.slice(from, released).map((j) => ({
+          release: j.release,
+          deadline: j.deadline,
+          work: j.work,
+          profile: j.profile,
+        }));
+        return arrivals;
+      },
+    };
     const changes = this.controller.decide(view);
     if (changes.length === 0) return;
     const outcomes = book.propose(changes, gpus, now, (n) => (this.nodeBusyUntil[n] as number) > now);
