@@ -179,7 +179,11 @@ export const command: Command = {
       const { renderCompareReport } = await import('../report/compare-report.js');
       await writeReport(
         report,
-        renderCompareReport(result, { command: `smartmig compare ${argv.join(' ')}`, describe: workload.describe }),
+        renderCompareReport(result, {
+          command: `smartmig compare ${argv.join(' ')}`,
+          describe: workload.describe,
+          horizonMin: workload.horizonMin,
+        }),
       );
     }
     if (p.values.json) console.log(JSON.stringify(result, null, 2));

@@ -2,6 +2,7 @@
 // MIG profile it has and how many are in use, not which GPU holds them, so the heuristics of
 // heuristics.ts are applied to node aggregates: the node plays the part of one GPU, and its busy share and
 // average slice size are those of its GPUs together. Everything here is a pure function of its inputs.
+import { lateChoice } from './late-choice.js';
 import { GPU_MODELS, findGpuModel, findProfile, type GpuModel, type MigProfile } from '../mig/catalog.js';
 import { speedupOn, type ProfileBook, type SpeedupProfile } from '../workload/job.js';
 import { placementHeuristic, type GpuFacts, type PlacementName } from './heuristics.js';
@@ -821,8 +822,8 @@ const cheapest = (cs: Candidate[]): Candidate | undefined =>
 /**
  * The slice profile for a moldable pod among `accepted` (names the catalog knows; others are ignored):
  * the slowest free profile that meets the deadline; else the fastest free one; else, when nothing is free,
- * the slowest that would meet the deadline, else the fastest (the pod waits and its demand tells the
- * repartitioner what to carve). Under marginal-ET the free option of least (a·energy + tardiness) wins.
+ * the slowest that would meet the deadline, else the smallest with at least half the fastest one's speed
+ * (late-choice.ts; the pod waits and its demand tells the repartitioner what to carve). Under marginal-ET the free option of least (a·energy + tardiness) wins.
  * Undefined when no accepted name is a known profile.
  */
 export function pickProfile(
@@ -848,7 +849,7 @@ export function pickProfile(
         ];
   steps.push(
     [slowest(waitOnTime), 'no accepted slice is free; slowest that would meet the deadline'],
-    [fastest(cands), 'no accepted slice is free or on time; fastest'],
+    [lateChoice(cands), 'no accepted slice is free or on time; smallest with half the fastest speed'],
   );
   for (const [c, why] of steps) {
     if (c) return { profile: c.profile, onTime: c.onTime, free: c.free, why };

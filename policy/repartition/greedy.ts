@@ -1,7 +1,9 @@
 // The demand-greedy repartitioner, today's common practice in MIG partitioners: give pending work the slice
-// profiles it lacks, only on GPUs where that disturbs nothing (every slice idle, not reconfiguring, past the
-// minimum dwell), changing as few GPUs as possible. Pure and deterministic: the same view gives the same
-// changes, in the same order.
+// profiles it lacks, changing as few GPUs as possible. It prefers GPUs where a change disturbs nothing (every
+// slice idle, not reconfiguring, past the minimum dwell); when none helps it may set a target on a busy GPU,
+// which then drains (takes no new work) until its jobs end. What it optimises is coverage of the profiles
+// pending work asks for, nothing else: it knows neither energy nor the work still to come. Pure and
+// deterministic: the same view gives the same changes, in the same order.
 import type { GpuModel } from '../mig/catalog.js';
 import { maximalLayouts } from '../mig/enumerate.js';
 import type { Layout } from '../mig/layout.js';
@@ -12,6 +14,8 @@ export interface GreedyOptions {
   readonly minDwell?: number;
   /** At most this many GPUs change per decision (default: no limit). */
   readonly maxChanges?: number;
+  /** Whether a busy GPU may be given a target (it drains first) when no idle one helps (default true). */
+  readonly drainBusy?: boolean;
 }
 
 /**
@@ -36,6 +40,8 @@ interface Move {
   readonly released: number;
   /** Slices kept unchanged (more is better: the smallest physical change). */
   readonly kept: number;
+  /** Busy slices of the GPU: a busy GPU serves the new layout only after it drains, so idle ones go first. */
+  readonly busy: number;
 }
 
 const sliceKey = (s: { profile: string; start: number }): string => `${s.profile}@${s.start}`;
@@ -68,14 +74,21 @@ function countProfiles(layout: Layout): ReadonlyMap<string, number> {
   return m;
 }
 
-/** Whether nothing on the GPU may be disturbed and its dwell has passed. */
-function isCandidate(g: GpuState, now: number, minDwell: number): boolean {
-  return !g.locked && !g.reconfiguring && !g.busy.some(Boolean) && now - g.lastChange >= minDwell;
+/** Whether the GPU may get a new target: settled, past its dwell, and idle unless busy ones may drain. */
+function isCandidate(g: GpuState, now: number, minDwell: number, drainBusy: boolean): boolean {
+  if (g.locked || g.reconfiguring || g.target !== undefined || now - g.lastChange < minDwell) return false;
+  return drainBusy || !g.busy.some(Boolean);
+}
+
+/** A GPU on its way to a target offers the target's slices, as one that reconfigures does. */
+function settled(g: GpuState): GpuState {
+  return g.target === undefined ? g : { ...g, layout: g.target, busy: [], reconfiguring: true };
 }
 
 export function greedyRepartitioner(options: GreedyOptions = {}): Repartitioner {
   const minDwell = options.minDwell ?? 0;
   const maxChanges = options.maxChanges ?? Infinity;
+  const drainBusy = options.drainBusy ?? true;
   // Layout tables depend only on the model and the profile set; caching them keeps a decision cheap.
   const tables = new Map<string, Layout[]>();
   const layoutsFor = (model: GpuModel, profiles: readonly string[]): Layout[] => {
@@ -89,21 +102,28 @@ export function greedyRepartitioner(options: GreedyOptions = {}): Repartitioner 
   };
   return {
     name: 'greedy',
-    decide: (view) => decideGreedy(view, minDwell, maxChanges, layoutsFor),
+    decide: (view) => decideGreedy(view, { minDwell, maxChanges, drainBusy }, layoutsFor),
   };
+}
+
+interface Limits {
+  readonly minDwell: number;
+  readonly maxChanges: number;
+  readonly drainBusy: boolean;
 }
 
 type LayoutsFor = (model: GpuModel, profiles: readonly string[]) => Layout[];
 
-function decideGreedy(view: ClusterView, minDwell: number, maxChanges: number, layoutsFor: LayoutsFor): LayoutChange[] {
-  if (view.pending.length === 0 || maxChanges <= 0) return [];
+function decideGreedy(view: ClusterView, limits: Limits, layoutsFor: LayoutsFor): LayoutChange[] {
+  const { minDwell, maxChanges, drainBusy } = limits;
+  if (maxChanges <= 0 || view.pending.length === 0) return [];
   const lack = demandsByProfile(view.pending);
   const gpus = [...view.gpus].sort((a, b) => a.id - b.id);
   const candidates: GpuState[] = [];
   // Slices that cannot change (or are on their way) serve demand first; candidates' free slices next.
   for (const g of gpus) {
-    if (isCandidate(g, view.now, minDwell)) candidates.push(g);
-    else coverWithFreeSlices(g, lack);
+    if (isCandidate(g, view.now, minDwell, drainBusy)) candidates.push(g);
+    else coverWithFreeSlices(settled(g), lack);
   }
   const pool = candidates.map((g) => toCandidate(g, lack));
   if (![...lack.values()].some((l) => l.length > 0)) return [];
@@ -142,13 +162,24 @@ function coverWithFreeSlices(g: GpuState, lack: Map<string, number[]>): void {
 
 function toCandidate(g: GpuState, lack: Map<string, number[]>): Candidate {
   const used = new Map<string, number[]>();
-  for (const [profile, n] of countProfiles(g.layout)) {
+  const free = g.busy.some(Boolean) ? freeProfiles(g) : countProfiles(g.layout);
+  for (const [profile, n] of free) {
     const list = lack.get(profile);
     if (!list || list.length === 0) continue;
     used.set(profile, takeEarliest(list, n));
   }
   const usedKey = [...used.entries()].map(([p, d]) => `${p}:${d.join('/')}`).join(';');
-  return { gpu: g, used, key: `${g.model.name}|${layoutKey(g.layout)}|${usedKey}` };
+  const busyKey = g.busy.map((b) => (b ? 1 : 0)).join('');
+  return { gpu: g, used, key: `${g.model.name}|${layoutKey(g.layout)}|${busyKey}|${usedKey}` };
+}
+
+/** Free instances per profile of a GPU with busy slices. */
+function freeProfiles(g: GpuState): Map<string, number> {
+  const m = new Map<string, number>();
+  g.layout.slices.forEach((s, i) => {
+    if (!g.busy[i]) m.set(s.profile, (m.get(s.profile) ?? 0) + 1);
+  });
+  return m;
 }
 
 /** Profiles worth building layouts from: the model's general ones plus any `+me` profile that is asked for. */
@@ -209,14 +240,16 @@ function score(
   const gain = covered - released;
   if (gain <= 0) return undefined;
   const kept = layout.slices.reduce((k, s) => k + (current.has(sliceKey(s)) ? 1 : 0), 0);
-  return { cls, layout, layoutIndex, gain, urgency, released, kept };
+  const busy = c.gpu.busy.reduce((n, b) => n + (b ? 1 : 0), 0);
+  return { cls, layout, layoutIndex, gain, urgency, released, kept, busy };
 }
 
 /**
- * Most demand covered, then the most urgent, then a GPU that serves no demand now, then the smallest physical
+ * An idle GPU before a busy one, then the most demand covered, then the most urgent, then a GPU that serves no demand now, then the smallest physical
  * change, then the lowest GPU id and the first layout in the table.
  */
 function better(a: Move, b: Move): boolean {
+  if ((a.busy === 0) !== (b.busy === 0)) return a.busy === 0;
   if (a.gain !== b.gain) return a.gain > b.gain;
   if (a.urgency !== b.urgency) return a.urgency < b.urgency;
   if (a.released !== b.released) return a.released < b.released;

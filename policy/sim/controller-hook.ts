@@ -1,21 +1,21 @@
 // Asks the repartitioning controller for layouts and applies what the cluster's rules allow.
 import { computeProfiles, type GpuModel } from '../mig/catalog.js';
+import { lateChoice } from '../placement/late-choice.js';
 import type { Arrival, ClusterView, PendingDemand, Repartitioner } from '../repartition/controller.js';
 import { TargetBook, type RepartitionLimits } from '../repartition/targets.js';
 import type { Job, ProfileBook } from '../workload/job.js';
 import type { SimCluster } from './sim-cluster.js';
 
-/** The profile a waiting job would ask for: the smallest that meets its deadline, else the largest. */
+/**
+ * The profile a waiting job would ask for, as the admission webhook picks it when nothing is free: the
+ * smallest that meets its deadline, else the late-job choice (late-choice.ts).
+ */
 export function demandProfile(model: GpuModel, job: Job, profiles: ProfileBook, now: number): string {
-  const options = smallestProfilePerSize(model);
   const min = job.minCompute ?? 0;
-  let last = options[options.length - 1] as { k: number; name: string };
-  for (const o of options) {
-    if (o.k < min) continue;
-    last = o;
-    if (now + profiles.duration(job, o.k) <= job.deadline) return o.name;
-  }
-  return last.name;
+  const options = smallestProfilePerSize(model).filter((o) => o.k >= min);
+  for (const o of options) if (now + profiles.duration(job, o.k) <= job.deadline) return o.name;
+  const late = lateChoice(options.map((o) => ({ ...o, compute: o.k, duration: profiles.duration(job, o.k) })));
+  return (late ?? (smallestProfilePerSize(model).at(-1) as { name: string })).name;
 }
 
 const PER_SIZE = new WeakMap<GpuModel, { k: number; name: string }[]>();

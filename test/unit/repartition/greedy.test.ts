@@ -78,8 +78,9 @@ describe('greedy repartitioner', () => {
       check: ([l]) => expect(count(l!, '1g.5gb')).toBeGreaterThanOrEqual(2),
     },
     {
-      name: 'never touches a GPU with a busy slice',
+      name: 'with drainBusy false never touches a GPU with a busy slice',
       view: view([{ slices: ['4g.20gb', '3g.20gb'], busy: [1] }], ['1g.5gb']),
+      options: { drainBusy: false },
       expectGpus: [],
     },
     {
@@ -182,6 +183,37 @@ describe('greedy repartitioner', () => {
     },
   ];
 
+  cases.push(
+    {
+      name: 'drains a busy GPU when no idle GPU can supply the demand',
+      view: view([{ slices: ['7g.40gb'], busy: [0] }], ['1g.5gb']),
+      expectGpus: [0],
+      check: ([l]) => expect(count(l!, '1g.5gb')).toBeGreaterThanOrEqual(1),
+    },
+    {
+      name: 'prefers an idle GPU to a busy one that would cover more',
+      view: view([{ slices: ['4g.20gb', '3g.20gb'], busy: [0] }, { slices: ['7g.40gb'] }], ['1g.5gb', '3g.20gb']),
+      expectGpus: [1],
+    },
+    {
+      name: 'with drainBusy false a busy GPU is left alone',
+      view: view([{ slices: ['7g.40gb'], busy: [0] }], ['1g.5gb']),
+      options: { drainBusy: false },
+      expectGpus: [],
+    },
+    {
+      name: 'a GPU draining towards a layout counts that layout as supply',
+      view: {
+        ...view([{ slices: ['7g.40gb'], busy: [0] }, { slices: ['7g.40gb'] }], ['3g.20gb']),
+        gpus: [
+          { ...gpu(0, { slices: ['7g.40gb'], busy: [0] }), target: layout(A100, '4g.20gb', '3g.20gb') },
+          gpu(1, { slices: ['7g.40gb'] }),
+        ],
+      },
+      expectGpus: [],
+    },
+  );
+
   it.each(cases)('$name', ({ view: v, options, expectGpus, check }) => {
     const changes = greedyRepartitioner(options).decide(v);
     expect(changes.map((c) => c.gpu)).toEqual(expectGpus);
@@ -225,10 +257,10 @@ describe('greedy repartitioner', () => {
       ),
     );
 
-  it('only changes idle, settled GPUs, to valid layouts, each at most once (property)', () => {
+  it('without drainBusy only changes idle, settled GPUs, to valid layouts, each at most once (property)', () => {
     fc.assert(
       fc.property(arbView, fc.integer({ min: 0, max: 30 }), (v, minDwell) => {
-        const changes = greedyRepartitioner({ minDwell }).decide(v);
+        const changes = greedyRepartitioner({ minDwell, drainBusy: false }).decide(v);
         const seen = new Set<number>();
         for (const c of changes) {
           const g = v.gpus[c.gpu]!;
