@@ -54,8 +54,9 @@ function slowestOnTime(job: Job, free: FreeSlices, ctx: PlacementContext): numbe
   const min = job.minCompute ?? 0;
   let fastest = -1;
   let fastestTime = Infinity;
-  for (const k of free.freeSizes()) {
-    if (k < min) continue;
+  // Sizes by index rather than `freeSizes()`: this runs for every job at every paper-mode event.
+  for (const k of free.knownSizes()) {
+    if (k < min || free.countOf(k) === 0) continue;
     const d = ctx.duration(job, k);
     if (d <= slack) return free.best(k);
     if (d < fastestTime) {

@@ -44,14 +44,15 @@ export function runCluster(ctx: RunContext): void {
       handled++;
     }
     ctx.events += handled;
-    for (const g of ctx.repartition(() => waiting.jobs, next, t, handled))
+    // A copy: the queue changes in place, and the controller's view may read it after this event.
+    for (const g of ctx.repartition(() => [...waiting.jobs], next, t, handled))
       queue.push(t + cfg.reconfigureMin, RECONFIGURED, { kind: RECONFIGURED, target: g });
     if (waiting.size > 0 && cluster.free.total > 0) {
       waiting.drain((job) => {
         const slice = heuristic.choose(job, cluster.free, placement);
         if (slice < 0) return cluster.free.total === 0 ? 'stop' : 'keep';
         cluster.occupy(slice, job.id, t);
-        const end = t + cfg.profiles.duration(job, cluster.sliceSize[slice] as number);
+        const end = t + ctx.runMinutes(job, cluster.sliceSize[slice] as number);
         queue.push(end, COMPLETION, { kind: COMPLETION, target: slice, job });
         return cluster.free.total === 0 ? 'placed-stop' : 'placed';
       });
@@ -67,7 +68,7 @@ type Verdict = 'placed' | 'placed-stop' | 'keep' | 'stop';
 
 /** Jobs waiting for a slice, kept in the heuristic's order. */
 class WaitingQueue {
-  jobs: Job[] = [];
+  readonly jobs: Job[] = [];
   constructor(private readonly compare: (a: Job, b: Job) => number) {}
 
   get size(): number {
@@ -86,21 +87,15 @@ class WaitingQueue {
     a.splice(lo, 0, job);
   }
 
-  /** Offers jobs in order; placed ones leave the queue. */
+  /** Offers jobs in order; placed ones leave the queue (in place: the queue can hold many thousands). */
   drain(offer: (job: Job) => Verdict): void {
-    const kept: Job[] = [];
+    const a = this.jobs;
     let i = 0;
-    for (; i < this.jobs.length; i++) {
-      const job = this.jobs[i] as Job;
-      const v = offer(job);
-      if (v === 'keep' || v === 'stop') kept.push(job);
-      if (v === 'stop' || v === 'placed-stop') {
-        i++;
-        break;
-      }
+    while (i < a.length) {
+      const v = offer(a[i] as Job);
+      if (v === 'placed' || v === 'placed-stop') a.splice(i, 1);
+      else i++;
+      if (v === 'stop' || v === 'placed-stop') return;
     }
-    if (kept.length === i) return; // nothing placed
-    for (; i < this.jobs.length; i++) kept.push(this.jobs[i] as Job);
-    this.jobs = kept;
   }
 }

@@ -14,11 +14,13 @@ interface Active {
 }
 
 export function runPaper(ctx: RunContext): void {
-  const { cfg, cluster, heuristic, recorder, placement, remaining } = ctx;
+  const { cfg, cluster, heuristic, recorder, remaining } = ctx;
   const jobs = cfg.jobs;
   const reconfigDone = new EventQueue<number>();
-  const order = (a: Active, b: Active): number => heuristic.compare(a.job, b.job);
-  let active: Active[] = [];
+  // Jobs in the system in the heuristic's order. Its keys never change while a job waits or runs, so an
+  // arrival is inserted once rather than every job being sorted again at every event.
+  const active: Active[] = [];
+  const arrived: Active[] = [];
   let next = 0;
   let now = 0;
   for (;;) {
@@ -35,38 +37,67 @@ export function runPaper(ctx: RunContext): void {
     cluster.advance(t);
     const dt = t - now;
     now = t;
-    placement.now = now;
-    let handled = 0;
-    const still: Active[] = [];
-    for (const a of active) {
-      if (a.finish <= now) {
-        remaining[a.job.id] = 0;
-        recorder.completion(a.job, now);
-        handled++;
-        continue;
-      }
-      if (a.slice >= 0) remaining[a.job.id] = (remaining[a.job.id] as number) - a.rate * dt;
-      still.push(a);
-    }
-    active = still;
+    ctx.placement.now = now;
+    let handled = completeAndAdvance(ctx, active, now, dt);
+    if (arrived.length > 0) arrived.length = 0;
     while (next < jobs.length && (jobs[next] as Job).release <= now) {
       const job = jobs[next++] as Job;
       recorder.arrival(job);
-      active.push({ job, slice: -1, rate: 0, finish: Infinity });
+      arrived.push({ job, slice: -1, rate: 0, finish: Infinity });
       handled++;
     }
     while (reconfigDone.peekTime() <= now) cluster.finishReconfigure((reconfigDone.pop() as { value: number }).value);
     ctx.events += handled;
     cluster.releaseAll(now);
-    for (const g of ctx.repartition(() => active.map((a) => a.job), next, now, handled))
-      reconfigDone.push(now + cfg.reconfigureMin, 0, g);
-    active.sort(order);
-    for (const a of active) {
-      a.slice = cluster.free.total > 0 ? heuristic.choose(a.job, cluster.free, placement) : -1;
-      if (a.slice < 0) continue;
-      cluster.occupy(a.slice, a.job.id, now);
-      a.rate = a.job.work / cfg.profiles.duration(a.job, cluster.sliceSize[a.slice] as number);
-    }
+    // The controller sees the jobs in the order they had before this event's arrivals were sorted in.
+    const started = ctx.repartition(() => [...active, ...arrived].map((a) => a.job), next, now, handled);
+    for (const g of started) reconfigDone.push(now + cfg.reconfigureMin, 0, g);
+    for (const a of arrived) insertInOrder(active, a, heuristic.compare);
+    placeAll(ctx, active, now);
     cfg.onProgress?.(now);
+  }
+}
+
+/**
+ * Records the jobs that finish by `now` and takes them out of `active` (keeping its order); the others
+ * are credited the work done in the last `dt` minutes. Returns the completions.
+ */
+function completeAndAdvance(ctx: RunContext, active: Active[], now: number, dt: number): number {
+  const { recorder, remaining } = ctx;
+  let kept = 0;
+  for (const a of active) {
+    if (a.finish <= now) {
+      remaining[a.job.id] = 0;
+      recorder.completion(a.job, now);
+      continue;
+    }
+    if (a.slice >= 0) remaining[a.job.id] = (remaining[a.job.id] as number) - a.rate * dt;
+    active[kept++] = a;
+  }
+  const done = active.length - kept;
+  if (done > 0) active.length = kept;
+  return done;
+}
+
+/** Inserts after every job that compares before or equal to it (the heuristics' orders are total). */
+function insertInOrder(active: Active[], a: Active, compare: (x: Job, y: Job) => number): void {
+  let lo = 0;
+  let hi = active.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compare((active[mid] as Active).job, a.job) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  active.splice(lo, 0, a);
+}
+
+/** Offers every job, in order, a slice of the emptied cluster; those that get none wait. */
+function placeAll(ctx: RunContext, active: readonly Active[], now: number): void {
+  const { cluster, heuristic, placement } = ctx;
+  for (const a of active) {
+    a.slice = cluster.free.total > 0 ? heuristic.choose(a.job, cluster.free, placement) : -1;
+    if (a.slice < 0) continue;
+    cluster.occupy(a.slice, a.job.id, now);
+    a.rate = a.job.work / ctx.runMinutes(a.job, cluster.sliceSize[a.slice] as number);
   }
 }

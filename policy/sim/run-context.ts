@@ -1,7 +1,7 @@
 // What both run loops share: the cluster, the heuristic, the recorder and the controller schedule.
 import { placementHeuristic, type PlacementContext, type PlacementHeuristic } from '../placement/heuristics.js';
 import { deriveRng } from '../random.js';
-import { speedupOn, type Job } from '../workload/job.js';
+import { speedupOn, speedupTable, type Job } from '../workload/job.js';
 import type { SimConfig } from './config.js';
 import { DEFAULT_LIMITS } from '../repartition/targets.js';
 import { Repartitioning } from './controller-hook.js';
@@ -18,6 +18,8 @@ export class RunContext {
   readonly remaining: Float64Array;
   readonly repartitioning: Repartitioning;
   events = 0;
+  /** Speed-up tables by job id (shared per profile), indexed by compute slices. */
+  private readonly speedups: Float64Array[];
   private eventsSinceDecision = 0;
   private nextDecisionAt: number;
   /** The controller never acts: skip building its view. */
@@ -26,6 +28,7 @@ export class RunContext {
   constructor(readonly cfg: SimConfig) {
     this.remaining = new Float64Array(cfg.jobs.length);
     for (const j of cfg.jobs) this.remaining[j.id] = j.work;
+    this.speedups = speedupTables(cfg);
     const fullGpu = cfg.gpus[0]?.model.computeSlices ?? 7;
     this.heuristic = placementHeuristic(cfg.placement, cfg.profiles, fullGpu);
     this.cluster = new SimCluster(cfg.gpus, this.heuristic.rank, cfg.powerTable, (from, to, w) =>
@@ -35,7 +38,7 @@ export class RunContext {
     const remaining = this.remaining;
     this.placement = {
       now: 0,
-      duration: (job, k) => (remaining[job.id] as number) / speedupOn(cfg.profiles.get(job.profile), k),
+      duration: (job, k) => (remaining[job.id] as number) / this.speedup(job, k),
       busyOf: (slice) => cluster.busy[cluster.sliceGpu[slice] as number] as number,
       watts: (busy) => cluster.wattsOf(0, busy),
       etWeight: cfg.etWeight,
@@ -50,6 +53,17 @@ export class RunContext {
     );
     this.controllerIdle = cfg.repartitioner.name === 'static';
     this.nextDecisionAt = cfg.decideEveryMin ?? Infinity;
+  }
+
+  /** `speedupOn` of the job's profile on k compute slices, from the run's tables. */
+  speedup(job: Job, k: number): number {
+    const s = (this.speedups[job.id] as Float64Array)[k];
+    return s === undefined ? speedupOn(this.cfg.profiles.get(job.profile), k) : s;
+  }
+
+  /** Minutes the whole job takes on k compute slices: `ProfileBook.duration` without the lookups. */
+  runMinutes(job: Job, k: number): number {
+    return job.work / this.speedup(job, k);
   }
 
   /** Counts handled events and says whether the controller is due. */
@@ -112,4 +126,18 @@ export class RunContext {
       gpuEnergyWmin: [...this.cluster.gpuEnergy],
     };
   }
+}
+
+/** One speed-up table per profile, listed by job id, up to the largest GPU's compute slices. */
+function speedupTables(cfg: SimConfig): Float64Array[] {
+  const maxK = cfg.gpus.reduce((k, g) => Math.max(k, g.model.computeSlices), 0);
+  const byProfile = new Map<string, Float64Array>();
+  return cfg.jobs.map((job) => {
+    let table = byProfile.get(job.profile);
+    if (table === undefined) {
+      table = speedupTable(cfg.profiles.get(job.profile), maxK);
+      byProfile.set(job.profile, table);
+    }
+    return table;
+  });
 }

@@ -32,8 +32,11 @@ export class SimCluster {
   readonly layoutMinutes = new Map<string, number>();
   energyWmin = 0;
   power = 0;
-  private readonly watts: (readonly number[])[] = [];
+  /** Watts by busy compute slices per GPU, copied into typed arrays: read at every occupy and release. */
+  private readonly watts: Float64Array[] = [];
   private readonly avgSize: number[] = [];
+  /** The heuristic's rank of each GPU by its busy compute slices, worked out when its layout is installed. */
+  private readonly rankByBusy: number[][] = [];
   private readonly layoutKey: string[] = [];
   private readonly gpuClock: number[] = [];
   private clock = 0;
@@ -46,7 +49,7 @@ export class SimCluster {
   ) {
     specs.forEach((spec, g) => {
       this.models.push(spec.model);
-      this.watts.push(powerTable(spec.model));
+      this.watts.push(Float64Array.from(powerTable(spec.model)));
       this.busy.push(0);
       this.available.push(true);
       this.reconfiguring.push(false);
@@ -54,6 +57,7 @@ export class SimCluster {
       this.gpuSlices.push([]);
       this.gpuEnergy.push(0);
       this.avgSize.push(0);
+      this.rankByBusy.push([]);
       this.layoutKey.push('');
       this.gpuClock.push(0);
       this.layouts.push(spec.layout);
@@ -67,7 +71,7 @@ export class SimCluster {
   }
 
   wattsOf(g: number, busy: number): number {
-    const t = this.watts[g] as readonly number[];
+    const t = this.watts[g] as Float64Array;
     return t[Math.min(busy, t.length - 1)] as number;
   }
 
@@ -187,11 +191,23 @@ export class SimCluster {
     this.gpuSlices[g] = ids;
     this.avgSize[g] = sizes.length ? sizes.reduce((a, b) => a + b, 0) / sizes.length : 0;
     this.layoutKey[g] = sizes.length ? sizes.join('+') : 'none';
+    this.rankByBusy[g] = this.ranksOf(g);
     if (this.available[g]) for (const s of ids) this.indexFree(s);
   }
 
+  /**
+   * The GPU's rank at every busy count its layout allows: ranks depend only on the GPU's facts, and a slice
+   * is re-ranked whenever its GPU's packing changes, so looking them up saves most `rankOf` calls.
+   */
+  private ranksOf(g: number): number[] {
+    const total = this.facts(g).total;
+    const avgSliceSize = this.avgSize[g] as number;
+    return Array.from({ length: total + 1 }, (_, busy) => this.rankOf({ busy, total, avgSliceSize }));
+  }
+
   private indexFree(s: number): void {
-    const rank = this.rankOf(this.facts(this.sliceGpu[s] as number));
+    const g = this.sliceGpu[s] as number;
+    const rank = this.rankByBusy[g]?.[this.busy[g] as number] ?? this.rankOf(this.facts(g));
     this.sliceRank[s] = rank;
     this.free.add(s, this.sliceSize[s] as number, rank);
   }

@@ -54,6 +54,16 @@ export function speedupOn(profile: SpeedupProfile, k: number): number {
   return profile.speedup[lo] ?? 1;
 }
 
+/**
+ * `speedupOn` for 0..maxK compute slices, indexed by k: the simulator asks for a job's speed-up on every
+ * free size at every event, and a table read returns the very same numbers without the profile lookup.
+ */
+export function speedupTable(profile: SpeedupProfile, maxK: number): Float64Array {
+  const table = new Float64Array(maxK + 1);
+  for (let k = 0; k <= maxK; k++) table[k] = speedupOn(profile, k);
+  return table;
+}
+
 export class ProfileBook {
   private readonly byName = new Map<string, SpeedupProfile>();
   constructor(profiles: readonly SpeedupProfile[] = PAPER_PROFILES) {
