@@ -104,6 +104,9 @@ export function compare(
     for (const name of spec.controllers) {
       progress.stage(`${name} ${placement}: search`);
       const plan = planner.plan(name);
+      const tuned = plan.deployable ? plan.searchSeeds.filter((x) => evalSeeds.includes(x)) : [];
+      if (tuned.length > 0)
+        throw new SeedOverlapError(`${name} was tuned on seeds ${tuned.join(',')}; evaluate it on others`);
       progress.stage(`${name} ${placement}: evaluate`);
       let initial: string[] = [];
       const days = evalSeeds.map((seed): DayFigures => {

@@ -14,9 +14,14 @@ import {
   searchTwiceDaily,
   type StaticFound,
 } from '../search/layout-search.js';
-import type { Setting } from './setting.js';
+import { powerModel } from '../energy/power.js';
+import { LOOKAHEAD_DEFAULTS, LOOKAHEAD_TUNED_ON, lookaheadRepartitioner } from '../repartition/lookahead.js';
+import { ProfileBook } from '../workload/job.js';
+import { layoutOptions, runDay, type Setting } from './setting.js';
 
-export const CONTROLLERS = ['static', 'best-static', 'twice-daily', 'greedy', 'hindsight'] as const;
+const PROFILES = new ProfileBook();
+
+export const CONTROLLERS = ['static', 'best-static', 'twice-daily', 'greedy', 'lookahead', 'hindsight'] as const;
 export type ControllerName = (typeof CONTROLLERS)[number];
 
 export interface ControllerPlan {
@@ -87,13 +92,40 @@ export class Planner {
         return fixed(expand(setting, s.pattern), staticRepartitioner, patternText(setting, s.pattern), true);
       }
       case 'greedy': {
+        // Whether greedy may drain busy GPUs is tuned on the search seeds, like every baseline's choices.
         const s = this.bestStatic();
-        return fixed(
-          expand(setting, s.pattern),
-          () => greedyRepartitioner(),
-          `from ${patternText(setting, s.pattern)}`,
-          true,
+        const layouts = expand(setting, s.pattern);
+        const ets = [true, false].map((drainBusy) =>
+          this.meanEt(layouts, () => greedyRepartitioner({ drainBusy }), opts.searchSeeds),
         );
+        const drainBusy = (ets[0] as number) <= (ets[1] as number);
+        const text = `from ${patternText(setting, s.pattern)}${drainBusy ? ', drains busy GPUs' : ', idle GPUs only'}`;
+        return fixed(layouts, () => greedyRepartitioner({ drainBusy }), text, true);
+      }
+      case 'lookahead': {
+        const s = this.bestStatic();
+        const options = layoutOptions(setting.model);
+        const make = (seed: number) =>
+          lookaheadRepartitioner({
+            model: setting.model,
+            mode: setting.mode,
+            placement: setting.placement,
+            profiles: PROFILES,
+            powerTable: (m) => powerModel(m).table,
+            etWeight: setting.etWeight,
+            reconfigureMin: setting.reconfigureMin,
+            gpusPerNode: setting.gpusPerNode,
+            limits: setting.limits,
+            candidates: options,
+            seed,
+          });
+        return {
+          name,
+          searchSeeds: [...new Set([...opts.searchSeeds, ...LOOKAHEAD_TUNED_ON])].sort((a, b) => a - b),
+          deployable: true,
+          found: `from ${patternText(setting, s.pattern)}; every ${LOOKAHEAD_DEFAULTS.everyMin} min, ${LOOKAHEAD_DEFAULTS.horizonMin} min ahead, ${LOOKAHEAD_DEFAULTS.samples} sampled futures`,
+          forSeed: (seed) => ({ layouts: expand(setting, s.pattern), controller: make(seed) }),
+        };
       }
       case 'twice-daily': {
         const t = searchTwiceDaily(this.context(opts.searchSeeds), this.bestStatic());
@@ -122,6 +154,15 @@ export class Planner {
         };
       }
     }
+  }
+
+  private meanEt(layouts: readonly Layout[], make: () => Repartitioner, seeds: readonly number[]): number {
+    let sum = 0;
+    for (const seed of seeds) {
+      sum += runDay(this.setting, layouts, make(), seed).et;
+      this.opts.onEvaluate?.();
+    }
+    return sum / seeds.length;
   }
 
   private context(seeds: readonly number[]) {

@@ -44,6 +44,16 @@ export interface Arrival {
   readonly profile: string;
 }
 
+/** A job on a busy slice. */
+export interface RunningWork {
+  readonly gpu: number;
+  /** Index of the slice in the GPU's layout. */
+  readonly slice: number;
+  /** Expected end, minutes. */
+  readonly end: number;
+  readonly deadline: number;
+}
+
 export interface ClusterView {
   /** Minutes since the start of the run (simulator) or of the operator's epoch. */
   readonly now: number;
@@ -51,6 +61,10 @@ export interface ClusterView {
   readonly pending: readonly PendingDemand[];
   /** Work that arrived since the previous decision (absent where the caller cannot tell). */
   readonly arrivals?: readonly Arrival[];
+  /** Waiting work with what is left of it (absent where the caller cannot tell). */
+  readonly waiting?: readonly Arrival[];
+  /** Jobs running now and their expected ends (absent where the caller cannot tell). */
+  readonly running?: readonly RunningWork[];
 }
 
 /** A target layout for a GPU; its current layout as target cancels a drain. */

@@ -21,6 +21,16 @@ export function runCluster(ctx: RunContext): void {
   const waiting = new WaitingQueue(heuristic.compare);
   let next = 0;
   let progressAt = 0;
+  (cfg.running ?? []).forEach((r, i) => {
+    const slice = cluster.gpuSlices[r.gpu]?.[r.slice];
+    if (slice === undefined || cluster.sliceJob[slice] !== -1)
+      throw new Error(`running job on GPU ${r.gpu} slice ${r.slice}: no free slice there`);
+    // Ids past the job list: these jobs never wait, so no per-job array is read for them.
+    const job: Job = { id: jobs.length + i, release: 0, deadline: r.deadline, work: 0, profile: '', kind: 'inference' };
+    cluster.occupy(slice, job.id, 0);
+    ctx.sliceEnd[slice] = r.endMin;
+    queue.push(r.endMin, COMPLETION, { kind: COMPLETION, target: slice, job });
+  });
   for (;;) {
     const ta = next < jobs.length ? (jobs[next] as Job).release : Infinity;
     const busy = queue.size > 0 || waiting.size > 0 || next < jobs.length;
@@ -53,6 +63,7 @@ export function runCluster(ctx: RunContext): void {
         if (slice < 0) return cluster.free.total === 0 ? 'stop' : 'keep';
         cluster.occupy(slice, job.id, t);
         const end = t + ctx.runMinutes(job, cluster.sliceSize[slice] as number);
+        ctx.sliceEnd[slice] = end;
         queue.push(end, COMPLETION, { kind: COMPLETION, target: slice, job });
         return cluster.free.total === 0 ? 'placed-stop' : 'placed';
       });

@@ -15,10 +15,21 @@ export type SimMode = (typeof SIM_MODES)[number];
 /** ET weight a ≈ 0.19 per 10^6 W·min (MODEL.md §4). */
 export const PAPER_ET_WEIGHT = 0.19e-6;
 
+/** A job already running when the run starts (cluster mode): it keeps its slice until `endMin`. */
+export interface PinnedJob {
+  readonly gpu: number;
+  /** Index of the slice in the GPU's layout. */
+  readonly slice: number;
+  readonly endMin: number;
+  readonly deadline: number;
+}
+
 export interface SimConfig {
   readonly gpus: readonly GpuSpec[];
   /** Jobs sorted by release. */
   readonly jobs: readonly Job[];
+  /** Jobs running at time 0 (cluster mode; a lookahead's rollout starts from the cluster as it is). */
+  readonly running?: readonly PinnedJob[];
   readonly profiles: ProfileBook;
   readonly mode: SimMode;
   readonly placement: PlacementName;

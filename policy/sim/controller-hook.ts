@@ -1,7 +1,7 @@
 // Asks the repartitioning controller for layouts and applies what the cluster's rules allow.
 import { computeProfiles, type GpuModel } from '../mig/catalog.js';
 import { lateChoice } from '../placement/late-choice.js';
-import type { Arrival, ClusterView, PendingDemand, Repartitioner } from '../repartition/controller.js';
+import type { Arrival, ClusterView, PendingDemand, Repartitioner, RunningWork } from '../repartition/controller.js';
 import { TargetBook, type RepartitionLimits } from '../repartition/targets.js';
 import type { Job, ProfileBook } from '../workload/job.js';
 import type { SimCluster } from './sim-cluster.js';
@@ -61,6 +61,8 @@ export class Repartitioning {
     private readonly controller: Repartitioner,
     private readonly cluster: SimCluster,
     private readonly profiles: ProfileBook,
+    private readonly remaining: Float64Array,
+    private readonly sliceEnd: readonly number[],
     limits: RepartitionLimits,
     gpusPerNode: number,
   ) {
@@ -82,12 +84,29 @@ export class Repartitioning {
     // Most controllers read only part of the view; a waiting queue of hundreds of jobs makes the rest costly.
     let pending: PendingDemand[] | undefined;
     let arrivals: Arrival[] | undefined;
+    let waitingWork: Arrival[] | undefined;
+    let running: RunningWork[] | undefined;
+    const remaining = this.remaining;
+    const sliceEnd = this.sliceEnd;
     const view: ClusterView = {
       now,
       gpus,
       get pending() {
         pending ??= waiting.map((j) => ({ profile: demandProfile(model, j, profiles, now), deadline: j.deadline }));
         return pending;
+      },
+      get waiting() {
+        waitingWork ??= waiting.map((j) => ({
+          release: j.release,
+          deadline: j.deadline,
+          work: remaining[j.id] as number,
+          profile: j.profile,
+        }));
+        return waitingWork;
+      },
+      get running() {
+        running ??= runningWork(cluster, jobs, sliceEnd);
+        return running;
       },
       get arrivals() {
         arrivals ??= jobs.slice(from, released).map((j) => ({
@@ -144,4 +163,17 @@ export class Repartitioning {
   nextExpiry(): number {
     return this.book.nextExpiry();
   }
+}
+
+/** The jobs on busy slices, with when they are expected to end. */
+function runningWork(cluster: SimCluster, jobs: readonly Job[], sliceEnd: readonly number[]): RunningWork[] {
+  const out: RunningWork[] = [];
+  for (let g = 0; g < cluster.gpuCount; g++) {
+    (cluster.gpuSlices[g] as number[]).forEach((s, i) => {
+      const id = cluster.sliceJob[s] as number;
+      if (id < 0) return;
+      out.push({ gpu: g, slice: i, end: sliceEnd[s] as number, deadline: jobs[id]?.deadline ?? Infinity });
+    });
+  }
+  return out;
 }

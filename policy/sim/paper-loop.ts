@@ -14,6 +14,8 @@ interface Active {
 }
 
 export function runPaper(ctx: RunContext): void {
+  // Preemption is free here, so a running job is a waiting one with less work: give it in `jobs`.
+  if (ctx.cfg.running?.length) throw new Error('paper mode takes running jobs as jobs with their remaining work');
   const { cfg, cluster, heuristic, recorder, remaining } = ctx;
   const jobs = cfg.jobs;
   const reconfigDone = new EventQueue<number>();

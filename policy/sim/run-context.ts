@@ -16,6 +16,8 @@ export class RunContext {
   readonly placement: PlacementContext & { now: number };
   /** Work left per job id, minutes on 1g: preempted jobs in paper mode need less than their whole work. */
   readonly remaining: Float64Array;
+  /** Expected finish of the job on each busy slice (cluster mode), by slice id. */
+  readonly sliceEnd: number[] = [];
   readonly repartitioning: Repartitioning;
   events = 0;
   /** Speed-up tables by job id (shared per profile), indexed by compute slices. */
@@ -48,6 +50,8 @@ export class RunContext {
       cfg.repartitioner,
       this.cluster,
       cfg.profiles,
+      this.remaining,
+      this.sliceEnd,
       { ...DEFAULT_LIMITS, ...cfg.limits },
       cfg.gpusPerNode ?? 8,
     );

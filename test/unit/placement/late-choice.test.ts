@@ -11,7 +11,7 @@ describe('lateChoice: what a job asks for when nothing finishes it on time', () 
     // Flat speed-up: every size is within half the fastest, so the smallest.
     ['flat speed-up', [1, 2, 7].map((k) => ({ compute: k, duration: 10 - k * 0.1 })), 1],
     ['unknown work: the fastest', [{ compute: 1 }, { compute: 7 }], 7],
-  ] as const)('%s', (_name, options, compute) => {
+  ] as [string, { compute: number; duration?: number }[], number][])('%s', (_name, options, compute) => {
     expect(lateChoice(options)?.compute).toBe(compute);
   });
 
