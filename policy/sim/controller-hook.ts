@@ -42,6 +42,17 @@ export interface LayoutEvent {
   readonly layout: string;
 }
 
+/** What of a run the repartitioning reads: the controller, the cluster, and the jobs' work and ends. */
+export interface RunState {
+  readonly controller: Repartitioner;
+  readonly cluster: SimCluster;
+  readonly profiles: ProfileBook;
+  /** Work left per job id (paper mode preempts, so less than the job's work). */
+  readonly remaining: Float64Array;
+  /** Expected end of the job on each busy slice, by slice id (cluster mode). */
+  readonly sliceEnd: readonly number[];
+}
+
 /**
  * The simulator's side of the drain contract: asks the controller for targets, keeps them in a TargetBook,
  * takes draining GPUs out of placement and starts a node's change once GPUs to change are idle.
@@ -57,15 +68,21 @@ export class Repartitioning {
   private readonly nodeBusyUntil: number[];
   private seenArrivals = 0;
 
-  constructor(
-    private readonly controller: Repartitioner,
-    private readonly cluster: SimCluster,
-    private readonly profiles: ProfileBook,
-    private readonly remaining: Float64Array,
-    private readonly sliceEnd: readonly number[],
-    limits: RepartitionLimits,
-    gpusPerNode: number,
-  ) {
+  private readonly controller: Repartitioner;
+  private readonly cluster: SimCluster;
+  private readonly profiles: ProfileBook;
+  private readonly remaining: Float64Array;
+  private readonly sliceEnd: readonly number[];
+
+  constructor(run: RunState, limits: RepartitionLimits, gpusPerNode: number) {
+    ({
+      controller: this.controller,
+      cluster: this.cluster,
+      profiles: this.profiles,
+      remaining: this.remaining,
+      sliceEnd: this.sliceEnd,
+    } = run);
+    const cluster = this.cluster;
     this.book = new TargetBook(cluster.gpuCount, limits);
     this.nodeOf = Array.from({ length: cluster.gpuCount }, (_, g) => Math.floor(g / gpusPerNode));
     this.nodeBusyUntil = new Array<number>(Math.ceil(cluster.gpuCount / gpusPerNode)).fill(-Infinity);

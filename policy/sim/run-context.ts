@@ -47,11 +47,13 @@ export class RunContext {
       rng: deriveRng(cfg.seed, 'placement'),
     };
     this.repartitioning = new Repartitioning(
-      cfg.repartitioner,
-      this.cluster,
-      cfg.profiles,
-      this.remaining,
-      this.sliceEnd,
+      {
+        controller: cfg.repartitioner,
+        cluster: this.cluster,
+        profiles: cfg.profiles,
+        remaining: this.remaining,
+        sliceEnd: this.sliceEnd,
+      },
       { ...DEFAULT_LIMITS, ...cfg.limits },
       cfg.gpusPerNode ?? 8,
     );
