@@ -2,8 +2,9 @@
 // controller plugs in here under its own name.
 import type { ControllerTraits, Repartitioner } from '../policy/repartition/controller.js';
 import { greedyRepartitioner } from '../policy/repartition/greedy.js';
+import { timetableRepartitioner, type TimedTarget } from '../policy/repartition/schedule.js';
 import { staticRepartitioner } from '../policy/repartition/static.js';
-import type { ResolvedPolicy } from './policy.js';
+import { staticTargets, type ResolvedPolicy } from './policy.js';
 
 export type ControllerFactory = (policy: ResolvedPolicy) => Repartitioner;
 
@@ -13,9 +14,30 @@ export interface ControllerEntry extends ControllerTraits {
 }
 
 export const CONTROLLERS: ReadonlyMap<string, ControllerEntry> = new Map<string, ControllerEntry>([
-  ['greedy', { takesModel: false, make: (p) => greedyRepartitioner({ minDwell: p.minDwellMs / 60_000 }) }],
+  // Idle GPUs only: draining busy ones for greedy's choices cost more than they gained (docs/controllers.md).
+  [
+    'greedy',
+    { takesModel: false, make: (p) => greedyRepartitioner({ minDwell: p.minDwellMs / 60_000, drainBusy: false }) },
+  ],
   ['static', { takesModel: false, make: () => staticRepartitioner() }],
+  ['twice-daily', { takesModel: false, actsOnTime: true, make: timetable }],
 ]);
+
+/**
+ * The policy's timetable as a controller. The operator's clock is minutes since the Unix epoch, so minutes
+ * of the day are UTC. Entries resolve per GPU model and index as static layouts do; a GPU no entry covers,
+ * or whose entry does not fit its model (reported as a spec issue), is left alone.
+ */
+function timetable(p: ResolvedPolicy): Repartitioner {
+  const phases: TimedTarget[] = p.schedule.map((phase) => ({
+    fromMin: phase.fromMin,
+    target: (g) => {
+      const r = staticTargets(phase.entries, g.model, (g.index ?? 0) + 1, []);
+      return r.ok ? r.targets[g.index ?? 0]?.layout : undefined;
+    },
+  }));
+  return timetableRepartitioner('twice-daily', phases);
+}
 
 /**
  * Keeps one controller per policy and settings, so controllers that cache (greedy's layout tables) keep

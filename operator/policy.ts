@@ -16,9 +16,16 @@ export type { GpuTarget } from './migparted.js';
  * - `InvalidDuration`: a limit is not a duration.
  * - `DuplicateGpu`: two static entries name the same GPU.
  * - `ModelNotSupported`: `dynamic.model` is set for a controller that takes no model.
+ * - `InvalidSchedule`: twice-daily without a timetable, a timetable for another controller, or a time twice.
  */
 export type SpecIssueCode =
-  'InvalidLayout' | 'InvalidSelector' | 'UnknownController' | 'InvalidDuration' | 'DuplicateGpu' | 'ModelNotSupported';
+  | 'InvalidLayout'
+  | 'InvalidSelector'
+  | 'UnknownController'
+  | 'InvalidDuration'
+  | 'DuplicateGpu'
+  | 'ModelNotSupported'
+  | 'InvalidSchedule';
 
 export interface SpecIssue {
   readonly code: SpecIssueCode;
@@ -39,6 +46,8 @@ export interface ResolvedPolicy {
   readonly controller: string;
   readonly modelRef: string | undefined;
   readonly staticEntries: readonly GpuLayoutEntry[];
+  /** The timetable of a twice-daily policy: minute of the day (UTC) and layout entries, in time order. */
+  readonly schedule: readonly { readonly fromMin: number; readonly entries: readonly GpuLayoutEntry[] }[];
   readonly decisionIntervalMs: number;
   readonly minDwellMs: number;
   readonly maxNodesReconfiguring: number;
@@ -147,6 +156,9 @@ export function resolvePolicy(mp: MigPartition, controllers: ReadonlyMap<string,
     controller,
     modelRef: spec.dynamic?.model,
     staticEntries: spec.mode === 'Static' ? (spec.static?.layouts ?? []) : [],
+    schedule: (spec.dynamic?.schedule ?? [])
+      .map((p) => ({ fromMin: clockMinutes(p.from), entries: p.layouts }))
+      .sort((a, b) => a.fromMin - b.fromMin),
     decisionIntervalMs: limitMs(
       limits.decisionInterval,
       DEFAULTS.decisionInterval,
@@ -167,18 +179,49 @@ export function resolvePolicy(mp: MigPartition, controllers: ReadonlyMap<string,
     // With a declared model the layouts can be checked before any node shows up.
     if (gpuModel) issues.push(...staticIssues(policy.staticEntries, gpuModel));
   }
+  issues.push(...scheduleIssues(policy, spec.dynamic?.schedule, gpuModel));
   return policy;
 }
 
-function duplicateGpuIssues(entries: readonly GpuLayoutEntry[]): SpecIssue[] {
+/** `HH:MM` as minutes of the day (the CRD's pattern guarantees the form). */
+function clockMinutes(text: string): number {
+  const [h, m] = text.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+/** A timetable belongs to twice-daily, which needs one; its layouts are checked as static ones are. */
+function scheduleIssues(
+  policy: ResolvedPolicy,
+  schedule: readonly { from: string; layouts: GpuLayoutEntry[] }[] | undefined,
+  model: GpuModel | undefined,
+): SpecIssue[] {
+  const wants = policy.mode === 'Dynamic' && policy.controller === 'twice-daily';
+  const path = 'spec.dynamic.schedule';
+  if (wants && !schedule?.length)
+    return [{ code: 'InvalidSchedule', path, message: 'controller twice-daily needs a schedule' }];
+  if (!wants && schedule !== undefined)
+    return [{ code: 'InvalidSchedule', path, message: `controller ${policy.controller} takes no schedule` }];
+  const issues: SpecIssue[] = [];
+  const seen = new Set<string>();
+  (schedule ?? []).forEach((p, i) => {
+    if (seen.has(p.from))
+      issues.push({ code: 'InvalidSchedule', path: `${path}[${i}].from`, message: `${p.from} twice` });
+    seen.add(p.from);
+    issues.push(...duplicateGpuIssues(p.layouts, `${path}[${i}].layouts`));
+    if (model) issues.push(...staticIssues(p.layouts, model, `${path}[${i}].layouts`));
+  });
+  return issues;
+}
+
+function duplicateGpuIssues(entries: readonly GpuLayoutEntry[], at = 'spec.static.layouts'): SpecIssue[] {
   const seen = new Map<number, number>();
   const issues: SpecIssue[] = [];
   entries.forEach((e, i) => {
     for (const g of e.gpus ?? []) {
       const prev = seen.get(g);
       if (prev !== undefined) {
-        const message = `GPU ${g} is already given a layout by spec.static.layouts[${prev}]`;
-        issues.push({ code: 'DuplicateGpu', path: `spec.static.layouts[${i}].gpus`, message });
+        const message = `GPU ${g} is already given a layout by ${at}[${prev}]`;
+        issues.push({ code: 'DuplicateGpu', path: `${at}[${i}].gpus`, message });
       } else seen.set(g, i);
     }
   });
@@ -205,10 +248,10 @@ function resolveEntry(entry: GpuLayoutEntry, model: GpuModel, path: string): Ent
   };
 }
 
-function staticIssues(entries: readonly GpuLayoutEntry[], model: GpuModel): SpecIssue[] {
+function staticIssues(entries: readonly GpuLayoutEntry[], model: GpuModel, at = 'spec.static.layouts'): SpecIssue[] {
   const issues: SpecIssue[] = [];
   entries.forEach((e, i) => {
-    const r = resolveEntry(e, model, `spec.static.layouts[${i}]`);
+    const r = resolveEntry(e, model, `${at}[${i}]`);
     if (!r.ok) issues.push(r.issue);
   });
   return issues;

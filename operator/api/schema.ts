@@ -156,7 +156,9 @@ const dynamicSpec = named('DynamicSpec', {
   properties: {
     controller: {
       type: 'string',
-      description: 'The controller that decides layouts (greedy; static keeps layouts as they are).',
+      description:
+        'The controller that decides layouts: greedy (carves what pending pods ask for), twice-daily (follows ' +
+        'schedule), static (keeps layouts as they are).',
       default: 'greedy',
       pattern: '^[a-z][a-z0-9-]*$',
       maxLength: 63,
@@ -168,7 +170,43 @@ const dynamicSpec = named('DynamicSpec', {
         'takes no model (greedy, static) refuses the policy (condition reason ModelNotSupported).',
       maxLength: 253,
     },
+    schedule: {
+      type: 'array',
+      description:
+        'The timetable of controller twice-daily (required there, refused elsewhere): from each time of day ' +
+        "(UTC) on, every selected GPU aims at its entry's layout; busy GPUs drain first. `smartmig compare` " +
+        'searches a good one for a workload.',
+      minItems: 1,
+      maxItems: 24,
+      'x-kubernetes-list-type': 'atomic',
+      items: named('SchedulePhase', {
+        type: 'object',
+        description: 'Layouts in force from a time of day until the next phase.',
+        required: ['from', 'layouts'],
+        properties: {
+          from: {
+            type: 'string',
+            description: 'Time of day, UTC, as HH:MM.',
+            pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+          },
+          layouts: {
+            type: 'array',
+            description: 'Layouts by GPU, as in static.layouts.',
+            minItems: 1,
+            maxItems: 17,
+            'x-kubernetes-list-type': 'atomic',
+            items: layoutEntry,
+          },
+        },
+      }),
+    },
   },
+  'x-kubernetes-validations': [
+    {
+      rule: "(has(self.controller) && self.controller == 'twice-daily') == has(self.schedule)",
+      message: 'schedule is required by controller twice-daily and taken by no other',
+    },
+  ],
 });
 
 const limits = named('Limits', {

@@ -108,10 +108,20 @@ export interface Objective {
 
 /** Layouts chosen online by a repartitioning controller from pending demand. */
 export interface DynamicSpec {
-  /** The controller that decides layouts (greedy; static keeps layouts as they are). */
+  /** The controller that decides layouts: greedy (carves what pending pods ask for), twice-daily (follows schedule), static (keeps layouts as they are). */
   controller?: string;
   /** A trained model for controllers that learn (a name under policy/models or a path). A controller that takes no model (greedy, static) refuses the policy (condition reason ModelNotSupported). */
   model?: string;
+  /** The timetable of controller twice-daily (required there, refused elsewhere): from each time of day (UTC) on, every selected GPU aims at its entry's layout; busy GPUs drain first. `smartmig compare` searches a good one for a workload. */
+  schedule?: SchedulePhase[];
+}
+
+/** Layouts in force from a time of day until the next phase. */
+export interface SchedulePhase {
+  /** Time of day, UTC, as HH:MM. */
+  from: string;
+  /** Layouts by GPU, as in static.layouts. */
+  layouts: GpuLayoutEntry[];
 }
 
 /** Fixed layouts, applied once per node and kept. */

@@ -41,6 +41,7 @@ function gpuStates(
         gpus.push({
           id,
           node: n,
+          index: g,
           model: v.model,
           layout: t?.layout ?? EMPTY.layout,
           busy: [],
@@ -54,6 +55,7 @@ function gpuStates(
       gpus.push({
         id,
         node: n,
+        index: g,
         model: v.model,
         layout: cur?.layout ?? EMPTY.layout,
         busy: v.busySlices[g] ?? [],
@@ -101,7 +103,7 @@ export function decideDynamic(
   futureOf: FutureOf,
 ): DynamicDecision {
   const targets = new Map<number, (GpuTarget | undefined)[]>();
-  if (slots <= 0 || pending.length === 0) return { targets, changes: 0 };
+  if (slots <= 0) return { targets, changes: 0 };
   const first = gpuStates(views, now, futureOf, new Set());
   const view: ClusterView = { now: now / MINUTE, gpus: first.gpus, pending };
   let changes = accept(controller.decide(view), first.refs, slots, views, targets);

@@ -361,8 +361,10 @@ function dynamicTargets(
   if (!controller) return none;
   const config = snap.config.ok ? snap.config.value : undefined;
   const pending = pendingDemands(snap.pending, views);
-  // Nothing waits, or nothing may change: the controller is not asked (and the status is not touched).
-  if (pending.length === 0 || slots <= 0) return none;
+  // Nothing may change, or nothing waits for a controller that acts on demand only: it is not asked (and the
+  // status is not touched). A timetable acts on the clock.
+  const onTime = st.opts.controllers.get(policy.controller)?.actsOnTime === true;
+  if (slots <= 0 || (pending.length === 0 && !onTime)) return none;
   const d = decideDynamic(controller, views, pending, snap.now, slots, (v) => futureOf(config, v, v.facts.desired));
   return { targets: d.targets, decided: true, changes: d.changes };
 }

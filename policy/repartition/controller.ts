@@ -11,6 +11,8 @@ export interface GpuState {
   readonly layout: Layout;
   /** Node the GPU belongs to (index); a node applies the changes of its GPUs together. */
   readonly node: number;
+  /** The GPU's index on its node (nvidia-smi's numbering); absent: `id`. */
+  readonly index?: number;
   /** Per slice of `layout`, whether a job runs on it. A busy GPU with a new target drains first. */
   readonly busy: readonly boolean[];
   /** The target it drains towards, when it differs from `layout`. */
@@ -77,6 +79,8 @@ export interface LayoutChange {
 export interface ControllerTraits {
   /** Whether it reads a trained model (a Dynamic MigPartition's `model`); one that does not cannot honour it. */
   readonly takesModel: boolean;
+  /** Whether it acts on the clock, with nothing pending (a timetable); others are asked only when work waits. */
+  readonly actsOnTime?: boolean;
 }
 
 export interface Repartitioner {

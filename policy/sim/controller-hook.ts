@@ -74,7 +74,11 @@ export class Repartitioning {
   private readonly remaining: Float64Array;
   private readonly sliceEnd: readonly number[];
 
-  constructor(run: RunState, limits: RepartitionLimits, gpusPerNode: number) {
+  constructor(
+    run: RunState,
+    limits: RepartitionLimits,
+    private readonly gpusPerNode: number,
+  ) {
     ({
       controller: this.controller,
       cluster: this.cluster,
@@ -92,7 +96,12 @@ export class Repartitioning {
   consult(waiting: readonly Job[], jobs: readonly Job[], released: number, now: number): void {
     const { cluster, book } = this;
     const gpus = Array.from({ length: cluster.gpuCount }, (_, g) =>
-      cluster.gpuState(g, this.nodeOf[g] as number, book.targetOf(g)),
+      cluster.gpuState(
+        g,
+        this.nodeOf[g] as number,
+        g - (this.nodeOf[g] as number) * this.gpusPerNode,
+        book.targetOf(g),
+      ),
     );
     const model = cluster.models[0] as GpuModel;
     const profiles = this.profiles;

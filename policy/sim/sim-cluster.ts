@@ -148,11 +148,12 @@ export class SimCluster {
     }
   }
 
-  gpuState(g: number, node: number, target: Layout | undefined): GpuState {
+  gpuState(g: number, node: number, index: number, target: Layout | undefined): GpuState {
     const slices = this.gpuSlices[g] as number[];
     return {
       id: g,
       node,
+      index,
       model: this.models[g] as GpuModel,
       layout: this.layouts[g] as Layout,
       busy: slices.map((s) => (this.sliceJob[s] as number) >= 0),

@@ -14,8 +14,7 @@ import {
 } from '../../../operator/migparted.js';
 import { planRound, type Plan, type PlanOptions, type Snapshot } from '../../../operator/plan/round.js';
 import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
-import { greedyRepartitioner } from '../../../policy/repartition/greedy.js';
-import { staticRepartitioner } from '../../../policy/repartition/static.js';
+import { CONTROLLERS, controllerCache } from '../../../operator/controllers.js';
 
 export const A100 = findGpuModel('A100-40GB') as GpuModel;
 
@@ -103,18 +102,10 @@ export class FakeCluster {
   opts: PlanOptions;
 
   constructor(opts: Partial<PlanOptions> = {}) {
-    const greedy = greedyRepartitioner();
+    // The operator's own registry: the planner meets the controllers it meets in a cluster.
     this.opts = {
-      controllerFor: (p) =>
-        p.controller === 'greedy'
-          ? greedyRepartitioner({ minDwell: p.minDwellMs / 60_000 })
-          : p.controller === 'static'
-            ? staticRepartitioner()
-            : undefined,
-      controllers: new Map([
-        [greedy.name, { takesModel: false }],
-        ['static', { takesModel: false }],
-      ]),
+      controllerFor: controllerCache(CONTROLLERS),
+      controllers: CONTROLLERS,
       settleMs: 0,
       backoff: (n) => 30_000 * 2 ** (n - 1),
       statusNodeLimit: 100,

@@ -464,3 +464,57 @@ describe('planner: what it cannot plan', () => {
     ]);
   });
 });
+
+describe('planner: dynamic (twice-daily timetable)', () => {
+  const HOUR = 3_600_000;
+  function timetableCluster() {
+    const c = new FakeCluster();
+    c.configText = ALL_7G;
+    for (const n of ['n1', 'n2'])
+      c.addNode(gpuNode(n, { pool: 'a', [MIG_CONFIG_LABEL]: 'all-7g', [MIG_STATE_LABEL]: 'success' }));
+    c.partitions.push(
+      partition('t', {
+        nodeSelector: pool,
+        mode: 'Dynamic',
+        dynamic: {
+          controller: 'twice-daily',
+          schedule: [
+            { from: '08:00', layouts: [{ layout: '2' }] },
+            { from: '20:00', layouts: [{ gpus: [0], layout: '1' }, { layout: '5' }] },
+          ],
+        },
+        limits: { decisionInterval: '1m', minDwell: '0s', maxNodesReconfiguring: 2 },
+      }),
+    );
+    return c;
+  }
+
+  it('follows the timetable with nothing pending, by UTC time of day and GPU index, and drains busy GPUs first', () => {
+    const c = timetableCluster();
+    c.now = 9 * HOUR; // 09:00 UTC on day 0: the 08:00 phase
+    c.settle(20);
+    expect([...c.layouts('n1'), ...c.layouts('n2')]).toEqual(Array(4).fill('4g.20gb+3g.20gb'));
+    // A pod on n1's GPU 1 at 20:00: n2 changes at once, n1's GPU 1 only after the pod ends.
+    c.pods.push(migPod('4g.20gb', { node: 'n1', gpu: 1 }));
+    c.now = 20 * HOUR + 60_000;
+    c.settle(20);
+    expect(c.layouts('n2')).toEqual(['7g.40gb', '3g.20gb+3g.20gb']);
+    expect(c.layouts('n1')[1]).toBe('4g.20gb+3g.20gb');
+    c.pods.length = 0;
+    c.now += 60_000;
+    c.settle(20);
+    expect(c.layouts('n1')).toEqual(['7g.40gb', '3g.20gb+3g.20gb']);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('refuses a timetable without twice-daily, and twice-daily without one', () => {
+    const c = timetableCluster();
+    c.partitions[0]!.spec.dynamic = { controller: 'greedy', schedule: [{ from: '08:00', layouts: [{ layout: '2' }] }] };
+    c.settle();
+    expect(c.status('t')?.conditions?.find((x) => x.type === 'Degraded')?.message).toMatch(/takes no schedule/);
+    c.partitions[0]!.spec.dynamic = { controller: 'twice-daily' };
+    c.partitions[0]!.metadata!.generation = 2;
+    c.settle();
+    expect(c.status('t')?.conditions?.find((x) => x.type === 'Degraded')?.message).toMatch(/needs a schedule/);
+  });
+});
