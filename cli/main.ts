@@ -1,4 +1,4 @@
-// The `smartmig` program: one binary, one subcommand per entry point (DESIGN.md "Entry points").
+// The `smartmig` program: one binary, one subcommand per entry point (docs/install.md lists them).
 import type { Command } from './command.js';
 import { UsageError } from './usage-error.js';
 

@@ -40,7 +40,7 @@ export const WORKLOAD_HELP = `  --workload W          'paper' (the paper's diurn
   --time-scale X        trace: divide release times by X (default 1)
   --seeds LIST          seeds, e.g. 1-5 or 1,3,7 (default 1)`;
 
-/** The paper's static baseline for 8 GPUs (MODEL.md §1). */
+/** The paper's static baseline for 8 GPUs (SMART-MIG, IPDPS 2026). */
 const PAPER_STATIC = '1,1,2,3,3,5,5,10';
 
 export interface ClusterChoice {

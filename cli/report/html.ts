@@ -46,7 +46,7 @@ function etNote(results: readonly ExperimentResult[]): string {
   return (
     `ET = (a·e + t)/(a + 1) with e the energy in W·min and t the mean tardiness in minutes${a}; lower is better. ` +
     'Energy above lower bound compares with the least energy the same jobs could use: perfect speed-up on ' +
-    'whole GPUs, idle only until the shortest possible makespan (MODEL.md §7). All figures are means over seeds.'
+    'whole GPUs, idle only until the shortest possible makespan (docs/bounds.md). All figures are means over seeds.'
   );
 }
 
