@@ -172,9 +172,13 @@ export class ClusterCache {
     return bound;
   }
 
-  /** Puts a record back as it was (after a failed bind). */
-  restore(record: PodRecord): void {
-    this.put(record);
+  /**
+   * Puts a record back as it was before `assumed` (after a failed bind), unless the watch has replaced or
+   * deleted the assumed record meanwhile: a bind that fails because the pod was deleted must not bring back
+   * a pod that no longer exists, whose slices would then count as used for good.
+   */
+  restore(record: PodRecord, assumed: PodRecord): void {
+    if (this.pods.get(record.uid) === assumed) this.put(record);
   }
 
   pod(uid: string): PodRecord | undefined {

@@ -227,7 +227,9 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       };
       const outcome = await ctx.binder.bind(args, annotations);
       // Undo the assumption on failure, so the slice counts as free again.
-      if (pod && outcome.outcome !== 'bound' && outcome.outcome !== 'already_bound') ctx.cache.restore(pod);
+      if (pod && bound && outcome.outcome !== 'bound' && outcome.outcome !== 'already_bound') {
+        ctx.cache.restore(pod, bound);
+      }
       ctx.metrics.decisions.inc({ verb: 'bind', outcome: outcome.outcome });
       req.log.info({ pod: `${args.PodNamespace}/${args.PodName}`, node: args.Node, outcome: outcome.outcome }, 'bind');
       return { Error: outcome.message };

@@ -201,16 +201,19 @@ async function reset(b: Bench): Promise<void> {
     timeoutMs: 120_000,
     intervalMs: 500,
   });
+  let held = '';
   await waitFor(
     async () => {
       const [fake, ext] = await Promise.all([scrape(`${b.fakeGpuUrl}/metrics`), extenderVerbTotals(b)]);
-      return (
-        sumOf(fake, 'smartmig_fake_gpu_running_pods') === 0 &&
-        sumOf(ext, 'smartmig_extender_cache_objects', { kind: 'pods' }) === 0
-      );
+      const running = sumOf(fake, 'smartmig_fake_gpu_running_pods');
+      const cached = sumOf(ext, 'smartmig_extender_cache_objects', { kind: 'pods' });
+      held = `fake-gpu runs ${running} pods, the extender's cache holds ${cached}`;
+      return running === 0 && cached === 0;
     },
     { description: 'fake-gpu and the extender to free every slice', timeoutMs: 60_000, intervalMs: 500 },
-  );
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message} (${held})`);
+  });
 }
 
 function meanMs(before: Sample[], after: Sample[], verb: string): number {

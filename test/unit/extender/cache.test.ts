@@ -48,11 +48,33 @@ describe('ClusterCache', () => {
     c.upsertPod(pod('p'), minutes(0));
     const before = c.pod('uid-p');
     expect(before).toBeDefined();
-    c.assume(before!, 'a', minutes(1));
+    const assumed = c.assume(before!, 'a', minutes(1));
     expect(counts(c.nodeState('a')?.used)).toEqual({ '1g.5gb': 1 });
-    c.restore(before!);
+    c.restore(before!, assumed);
     expect(counts(c.nodeState('a')?.used)).toEqual({});
     expect(c.podByName('jobs', 'p')?.nodeName).toBeUndefined();
+  });
+
+  it('does not bring back a pod deleted while its bind was in flight', () => {
+    const c = cacheWith('a');
+    c.upsertPod(pod('p'), minutes(0));
+    const before = c.pod('uid-p')!;
+    const assumed = c.assume(before, 'a', minutes(1));
+    c.deletePod('uid-p');
+    c.restore(before, assumed);
+    expect(c.podCount).toBe(0);
+    expect(counts(c.nodeState('a')?.used)).toEqual({});
+  });
+
+  it('keeps what the watch saw when a bind fails after it', () => {
+    const c = cacheWith('a', 'b');
+    c.upsertPod(pod('p'), minutes(0));
+    const before = c.pod('uid-p')!;
+    const assumed = c.assume(before, 'a', minutes(1));
+    c.upsertPod(pod('p', { nodeName: 'b' }), minutes(1));
+    c.restore(before, assumed);
+    expect(c.pod('uid-p')?.nodeName).toBe('b');
+    expect(counts(c.nodeState('b')?.used)).toEqual({ '1g.5gb': 1 });
   });
 
   it('derives expected finish times from work and start', () => {
