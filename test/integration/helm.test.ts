@@ -191,6 +191,7 @@ describe('Helm chart charts/smartmig', () => {
         'Deployment',
         'PodDisruptionBudget',
         'MutatingWebhookConfiguration',
+        'FlowSchema',
       ]),
     );
     const input = rendered.map((o) => JSON.stringify(o)).join('\n');
@@ -247,12 +248,18 @@ describe('Helm chart charts/smartmig', () => {
       (g) => g.rules,
     );
     expect(alerts.map((a) => a.alert)).toEqual(
-      expect.arrayContaining(['SmartmigHighTardinessRate', 'SmartmigRepartitionFailures', 'SmartmigExtenderErrors']),
+      expect.arrayContaining([
+        'SmartmigHighTardinessRate',
+        'SmartmigRepartitionFailures',
+        'SmartmigExtenderErrors',
+        'SmartmigWatchRestarts',
+      ]),
     );
     const dashboard = JSON.parse(
       String((only(rendered, 'ConfigMap', '-dashboard')['data'] as Record<string, string>)['smartmig.json']),
     ) as {
       panels: { type: string; title: string; targets?: { expr: string }[] }[];
+      templating: { list: { definition?: string }[] };
     };
     const exprs = [
       ...alerts.map((a) => a.expr),
@@ -267,6 +274,13 @@ describe('Helm chart charts/smartmig', () => {
     );
     expect(used.size).toBeGreaterThan(10);
     for (const name of used) expect(defined, `${name} is exported by operator/ or extender/`).toContain(name);
+    // And the other way round: a metric that nothing shows is one nobody watches.
+    const variables = dashboard.templating.list.map((v) => v.definition ?? '').join('\n');
+    for (const name of defined) {
+      expect(used.has(name as string) || variables.includes(name as string), `${name} is on a panel or alert`).toBe(
+        true,
+      );
+    }
     const titles = dashboard.panels.map((p) => p.title).join('|');
     for (const topic of [
       'Power',
@@ -277,6 +291,11 @@ describe('Helm chart charts/smartmig', () => {
       'Slices',
       'Repartitions',
       'Extender latency',
+      'API errors',
+      'Watch and informer restarts',
+      'round phases',
+      'Rejected nodes',
+      'Bad requests',
     ]) {
       expect(titles).toContain(topic);
     }
