@@ -250,6 +250,35 @@ EOF
     printf '      - name: %s\n        ignoredByScheduler: false\n' "$r"
   done
 )"
+# ---- API Priority and Fairness for the extender's identity ----
+# What charts/smartmig/templates/extender-flowschema.yaml does for the chart's ServiceAccount, done for
+# the local smartmig-extender user: its bindings share kube-scheduler's priority level instead of
+# queueing in global-default (issue 14).
+"$K8S_BIN/kubectl" --kubeconfig="$LOCAL_DIR/kubeconfig" apply --server-side --force-conflicts \
+  --field-manager=smartmig-local-up -f - >/dev/null <<EOF
+apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: FlowSchema
+metadata:
+  name: smartmig-extender-local
+spec:
+  priorityLevelConfiguration:
+    name: workload-high
+  matchingPrecedence: 850
+  distinguisherMethod:
+    type: ByNamespace
+  rules:
+    - subjects:
+        - kind: User
+          user:
+            name: smartmig-extender
+      resourceRules:
+        - verbs: ['*']
+          apiGroups: ['*']
+          resources: ['*']
+          clusterScope: true
+          namespaces: ['*']
+EOF
+
 start_scheduler kube-scheduler "$SCHEDULER_PORT" "$DEFAULT_CONFIG"
 start_scheduler smartmig-scheduler "$SMARTMIG_SCHEDULER_PORT" "$SMARTMIG_CONFIG"
 
