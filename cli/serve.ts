@@ -4,6 +4,12 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeConfigError, loadKubeConfig } from '../kube/config.js';
 import { UsageError } from './usage-error.js';
 
+/**
+ * Where the long-running commands find cluster credentials when --kubeconfig is not given: the order of
+ * client-node's loadFromDefault (kube/config.ts), said the same way in every help text and in docs/install.md.
+ */
+export const KUBECONFIG_ORDER = "$KUBECONFIG, else ~/.kube/config, else in-cluster (the pod's service account)";
+
 export function kubeConfigFlag(file: string | undefined): KubeConfig {
   try {
     return loadKubeConfig(file);

@@ -1,5 +1,5 @@
 // `smartmig bounds`: energy and tardiness lower bounds of a workload, per seed and averaged over seeds.
-import { numberFlag, parseFlags, parseIntList, stringFlag, type Parsed } from '../args.js';
+import { numberFlag, parseFlags, parseIntList, stringFlag, type FlagSpec, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 import { loadWorkload } from '../load-workload.js';
 import { UsageError } from '../usage-error.js';
@@ -214,24 +214,26 @@ function gap(t: TardinessLowerBound): string {
   return Number.isFinite(t.mipGap) ? `${(t.mipGap * 100).toFixed(1)} %` : '—';
 }
 
+const FLAGS = {
+  gpus: { type: 'string' },
+  gpu: { type: 'string' },
+  workload: { type: 'string' },
+  multiplier: { type: 'string' },
+  hours: { type: 'string' },
+  seeds: { type: 'string' },
+  json: { type: 'boolean' },
+  tardiness: { type: 'boolean' },
+  'tardiness-jobs': { type: 'string' },
+  step: { type: 'string' },
+  'time-limit': { type: 'string' },
+} satisfies FlagSpec;
+
 export const command: Command = {
   name: 'bounds',
-  summary: 'energy and tardiness lower bounds of a workload',
   help,
+  flags: FLAGS,
   async run(argv) {
-    const parsed = parseFlags(argv, {
-      gpus: { type: 'string' },
-      gpu: { type: 'string' },
-      workload: { type: 'string' },
-      multiplier: { type: 'string' },
-      hours: { type: 'string' },
-      seeds: { type: 'string' },
-      json: { type: 'boolean' },
-      tardiness: { type: 'boolean' },
-      'tardiness-jobs': { type: 'string' },
-      step: { type: 'string' },
-      'time-limit': { type: 'string' },
-    });
+    const parsed = parseFlags(argv, FLAGS);
     const s = settings(parsed);
     const results: SeedResult[] = [];
     for (const seed of s.seeds) results.push(await boundsForSeed(s, seed));

@@ -7,7 +7,7 @@ import type { Interval } from '../../policy/evaluate/stats.js';
 import { PLACEMENTS, type PlacementName } from '../../policy/placement/heuristics.js';
 import { DEFAULT_LIMITS } from '../../policy/repartition/targets.js';
 import { SIM_MODES } from '../../policy/sim/config.js';
-import { durationFlag, numberFlag, oneOf, parseFlags, parseIntList, stringFlag } from '../args.js';
+import { durationFlag, numberFlag, oneOf, parseFlags, parseIntList, stringFlag, type FlagSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { progressCounter } from '../progress.js';
 import { checkReportPath, writeReport } from '../report/write.js';
@@ -86,29 +86,31 @@ export function compareTable(result: CompareResult): string {
   ].join('\n');
 }
 
+const FLAGS: FlagSpec = {
+  ...CLUSTER_FLAGS,
+  ...WORKLOAD_FLAGS,
+  'search-seeds': { type: 'string' },
+  controllers: { type: 'string' },
+  baseline: { type: 'string' },
+  placement: { type: 'string' },
+  mode: { type: 'string' },
+  'gpus-per-node': { type: 'string' },
+  'reconfigure-seconds': { type: 'string' },
+  'decision-interval': { type: 'string' },
+  'min-dwell': { type: 'string' },
+  'max-nodes-reconfiguring': { type: 'string' },
+  'drain-timeout': { type: 'string' },
+  'search-passes': { type: 'string' },
+  json: { type: 'boolean' },
+  report: { type: 'string' },
+};
+
 export const command: Command = {
   name: 'compare',
-  summary: 'score repartitioning controllers on unseen days against the best static layout',
   help,
+  flags: FLAGS,
   async run(argv) {
-    const p = parseFlags(argv, {
-      ...CLUSTER_FLAGS,
-      ...WORKLOAD_FLAGS,
-      'search-seeds': { type: 'string' },
-      controllers: { type: 'string' },
-      baseline: { type: 'string' },
-      placement: { type: 'string' },
-      mode: { type: 'string' },
-      'gpus-per-node': { type: 'string' },
-      'reconfigure-seconds': { type: 'string' },
-      'decision-interval': { type: 'string' },
-      'min-dwell': { type: 'string' },
-      'max-nodes-reconfiguring': { type: 'string' },
-      'drain-timeout': { type: 'string' },
-      'search-passes': { type: 'string' },
-      json: { type: 'boolean' },
-      report: { type: 'string' },
-    });
+    const p = parseFlags(argv, FLAGS);
     if (p.values.seeds === undefined) p.values.seeds = '101-120';
     const { model, layouts } = readCluster(p);
     const mode = oneOf('mode', stringFlag(p, 'mode', 'cluster'), SIM_MODES);

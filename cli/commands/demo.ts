@@ -5,7 +5,7 @@ import type { PlacementName } from '../../policy/placement/heuristics.js';
 import type { SimMode } from '../../policy/sim/config.js';
 import { runExperiment, type RepartitionName } from '../../policy/sim/experiment.js';
 import { generatePaperWorkload } from '../../policy/workload/paper-generator.js';
-import { parseFlags, parseIntList, stringFlag } from '../args.js';
+import { parseFlags, parseIntList, stringFlag, type FlagSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { progressBar } from '../progress.js';
 import { checkReportPath, writeReport } from '../report/write.js';
@@ -71,12 +71,14 @@ Prints a comparison table (energy, mean tardiness, on-time share, ET, distance t
 and writes a self-contained HTML report with charts. Paper mode re-places jobs freely at every event, as
 the SMART-MIG paper does; cluster mode runs each job to completion where it starts, as Kubernetes does.`;
 
+const FLAGS = { seeds: { type: 'string' }, report: { type: 'string' } } satisfies FlagSpec;
+
 export const command: Command = {
   name: 'demo',
-  summary: "the paper's day on a simulated 8-GPU cluster under every strategy, with an HTML report",
   help,
+  flags: FLAGS,
   async run(argv) {
-    const p = parseFlags(argv, { seeds: { type: 'string' }, report: { type: 'string' } });
+    const p = parseFlags(argv, FLAGS);
     const seeds = parseIntList('seeds', stringFlag(p, 'seeds', '1-3'));
     const reportPath = stringFlag(p, 'report', 'reports/smartmig-demo.html');
     await checkReportPath(reportPath);

@@ -1,8 +1,8 @@
 // `smartmig extender`: serve the kube-scheduler extender and the moldable-pod admission webhook.
-import { numberFlag, oneOf, parseFlags, stringFlag } from '../args.js';
+import { numberFlag, oneOf, parseFlags, stringFlag, type FlagSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { KubeConfigError } from '../../kube/config.js';
-import { untilSignal } from '../serve.js';
+import { KUBECONFIG_ORDER, untilSignal } from '../serve.js';
 import { UsageError } from '../usage-error.js';
 import { DEFAULT_CONFIG, LOG_LEVELS, resolveConfig, type ExtenderConfig } from '../../extender/config.js';
 import { PLACEMENTS } from '../../policy/placement/heuristics.js';
@@ -18,7 +18,7 @@ Serves kube-scheduler's extender verbs and the admission webhook (docs/extender.
 Flags:
   --port N            port to listen on; default ${DEFAULT_CONFIG.port}
   --host ADDR         address to listen on; default ${DEFAULT_CONFIG.host} (reachable by probes)
-  --kubeconfig FILE   cluster credentials; default: in-cluster, then $KUBECONFIG, then ~/.kube/config
+  --kubeconfig FILE   cluster credentials; default ${KUBECONFIG_ORDER}
   --tls-cert FILE     serve HTTPS with this certificate (PEM); webhooks require HTTPS
   --tls-key FILE      its private key (PEM)
   --heuristic NAME    placement heuristic (${PLACEMENTS.join(', ')}); default ${DEFAULT_CONFIG.heuristic}
@@ -27,19 +27,21 @@ Flags:
   --max-depth N       deepest JSON nesting accepted; default ${DEFAULT_CONFIG.maxDepth}
   --log-level LEVEL   ${LOG_LEVELS.join(', ')}; default ${DEFAULT_CONFIG.logLevel}`;
 
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  heuristic: { type: 'string' },
+  'et-weight': { type: 'string' },
+  'body-limit': { type: 'string' },
+  'max-depth': { type: 'string' },
+  'log-level': { type: 'string' },
+} satisfies FlagSpec;
+
 export function extenderConfigFromArgs(argv: string[]): ExtenderConfig {
-  const p = parseFlags(argv, {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    kubeconfig: { type: 'string' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
-    heuristic: { type: 'string' },
-    'et-weight': { type: 'string' },
-    'body-limit': { type: 'string' },
-    'max-depth': { type: 'string' },
-    'log-level': { type: 'string' },
-  });
+  const p = parseFlags(argv, FLAGS);
   const heuristic = stringFlag(p, 'heuristic');
   const logLevel = stringFlag(p, 'log-level');
   try {
@@ -63,8 +65,8 @@ export function extenderConfigFromArgs(argv: string[]): ExtenderConfig {
 
 export const command: Command = {
   name: 'extender',
-  summary: 'serve the kube-scheduler extender and the moldable-pod admission webhook',
   help,
+  flags: FLAGS,
   async run(argv) {
     const config = extenderConfigFromArgs(argv);
     const { startExtender } = await import('../../extender/main.js');

@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { numberFlag, oneOf, parseFlags, stringFlag, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
-import { kubeConfigFlag, untilSignal } from '../serve.js';
+import { KUBECONFIG_ORDER, kubeConfigFlag, untilSignal } from '../serve.js';
 import { UsageError } from '../usage-error.js';
 import { DEFAULT_CONFIG, checkConfig, type FakeGpuConfig, type ResolvedConfig } from '../../fake-gpu/config.js';
 import { startFakeGpu } from '../../fake-gpu/main.js';
@@ -32,7 +32,7 @@ Flags:
   --time-scale X            simulated minutes per real minute for pod run times; default ${D.timeScale}
                             (one simulated minute per real second)
   --default-work MIN        work of pods without smartmig.io/work, minutes on a 1g slice; default ${D.defaultWorkMinutes}
-  --kubeconfig FILE         cluster credentials; default $KUBECONFIG, ~/.kube/config or in-cluster
+  --kubeconfig FILE         cluster credentials; default ${KUBECONFIG_ORDER}
   --config-map NS/NAME      the mig-parted ConfigMap (key config.yaml); default ${D.configMap}
   --metrics-port P          serve /metrics and /healthz on this port (0: any free port); default: none
   --node-prefix PREFIX      node names are PREFIX0, PREFIX1, ...; default ${D.nodePrefix}
@@ -97,7 +97,7 @@ async function run(argv: string[]): Promise<number> {
 
 export const command: Command = {
   name: 'fake-gpu',
-  summary: 'emulate GPU nodes (device plugin, GFD, mig-manager, kubelet) against a cluster',
   help,
+  flags: FLAGS,
   run,
 };

@@ -1,5 +1,5 @@
 // `smartmig layouts`: the maximal MIG layouts of a GPU model, as a table or JSON.
-import { parseFlags, stringFlag } from '../args.js';
+import { parseFlags, stringFlag, type FlagSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
 import type { GpuModel } from '../../policy/mig/index.js';
@@ -73,16 +73,18 @@ function table(model: GpuModel, profiles: string[], rows: Row[]): string {
   return lines.join('\n');
 }
 
+const FLAGS = {
+  gpu: { type: 'string' },
+  profiles: { type: 'string' },
+  json: { type: 'boolean' },
+} satisfies FlagSpec;
+
 export const command: Command = {
   name: 'layouts',
-  summary: 'list the maximal MIG layouts of a GPU model',
   help,
+  flags: FLAGS,
   run(argv) {
-    const parsed = parseFlags(argv, {
-      gpu: { type: 'string' },
-      profiles: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+    const parsed = parseFlags(argv, FLAGS);
     const model = gpuFrom(stringFlag(parsed, 'gpu', DEFAULT_GPU));
     const profiles = profilesFrom(model, stringFlag(parsed, 'profiles'));
     const rows: Row[] = maximalLayouts(model, profiles).map((layout, i) => ({

@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { numberFlag, oneOf, parseFlags, stringFlag, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
-import { kubeConfigFlag, untilSignal } from '../serve.js';
+import { KUBECONFIG_ORDER, kubeConfigFlag, untilSignal } from '../serve.js';
 import { UsageError } from '../usage-error.js';
 import {
   ConfigError,
@@ -29,7 +29,7 @@ nvidia.com/mig.config, follows nvidia.com/mig.config.state, and never reconfigur
 Serves /metrics, /healthz and /readyz. Runs until SIGINT or SIGTERM.
 
 Flags:
-  --kubeconfig FILE        cluster credentials; default $KUBECONFIG, ~/.kube/config or in-cluster
+  --kubeconfig FILE        cluster credentials; default ${KUBECONFIG_ORDER}
   --metrics-port P         port of /metrics, /healthz, /readyz (0: any free port); default ${D.metricsPort}
   --leader-elect           campaign for the lease; only the leader acts (run two replicas for failover)
   --mig-config-map NS/NAME the mig-parted ConfigMap (key config.yaml); default ${cmRef}
@@ -92,7 +92,7 @@ async function run(argv: string[]): Promise<number> {
 
 export const command: Command = {
   name: 'operator',
-  summary: 'run the MigPartition controller (layouts through mig-manager, leader election, metrics)',
   help,
+  flags: FLAGS,
   run,
 };

@@ -8,7 +8,7 @@ import {
   type ExperimentResult,
   type RepartitionName,
 } from '../../policy/sim/experiment.js';
-import { oneOf, numberFlag, parseFlags, stringFlag } from '../args.js';
+import { oneOf, numberFlag, parseFlags, stringFlag, type FlagSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { progressBar } from '../progress.js';
 import { checkReportPath, writeReport } from '../report/write.js';
@@ -45,21 +45,23 @@ function jsonSummary(r: ExperimentResult): Record<string, unknown> {
   return { ...means, perSeed: runs.map(({ hourly: _h, gpuEnergyWmin: _g, ...rest }) => rest) };
 }
 
+const FLAGS: FlagSpec = {
+  ...CLUSTER_FLAGS,
+  ...WORKLOAD_FLAGS,
+  mode: { type: 'string' },
+  placement: { type: 'string' },
+  repartition: { type: 'string' },
+  'reconfigure-seconds': { type: 'string' },
+  json: { type: 'boolean' },
+  report: { type: 'string' },
+};
+
 export const command: Command = {
   name: 'simulate',
-  summary: 'run a workload through a simulated MIG cluster and report energy and tardiness',
   help,
+  flags: FLAGS,
   async run(argv) {
-    const p = parseFlags(argv, {
-      ...CLUSTER_FLAGS,
-      ...WORKLOAD_FLAGS,
-      mode: { type: 'string' },
-      placement: { type: 'string' },
-      repartition: { type: 'string' },
-      'reconfigure-seconds': { type: 'string' },
-      json: { type: 'boolean' },
-      report: { type: 'string' },
-    });
+    const p = parseFlags(argv, FLAGS);
     const { model, layouts } = readCluster(p);
     const mode = oneOf('mode', stringFlag(p, 'mode', 'paper'), SIM_MODES);
     const placements = listFlag<PlacementName>('placement', stringFlag(p, 'placement', 'cedf'), PLACEMENTS);
