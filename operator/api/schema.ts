@@ -56,19 +56,33 @@ const labelSelector = named('LabelSelector', {
     'Selects the nodes this policy partitions (a standard label selector). An empty selector selects every node ' +
     'that has GPUs (the nvidia.com/gpu.count label).',
   properties: {
-    matchLabels: { type: 'object', additionalProperties: { type: 'string', maxLength: 63 }, maxProperties: 32 },
+    matchLabels: {
+      type: 'object',
+      description: 'Labels a node must carry, each with exactly this value; ANDed with matchExpressions.',
+      additionalProperties: { type: 'string', maxLength: 63 },
+      maxProperties: 32,
+    },
     matchExpressions: {
       type: 'array',
+      description: 'Requirements on node labels; a node must meet every one.',
       maxItems: 32,
       'x-kubernetes-list-type': 'atomic',
       items: named('LabelSelectorRequirement', {
         type: 'object',
+        description: 'A label key, an operator and, for In and NotIn, the values.',
         required: ['key', 'operator'],
         properties: {
-          key: { type: 'string', minLength: 1, maxLength: 317 },
-          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          key: { type: 'string', description: 'The node label the requirement tests.', minLength: 1, maxLength: 317 },
+          operator: {
+            type: 'string',
+            description:
+              "In or NotIn: the label's value is (is not) one of values. Exists or DoesNotExist: the node has " +
+              '(lacks) the label.',
+            enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'],
+          },
           values: {
             type: 'array',
+            description: 'The values In and NotIn compare with; Exists and DoesNotExist take none.',
             maxItems: 64,
             'x-kubernetes-list-type': 'atomic',
             items: { type: 'string', maxLength: 63 },
@@ -132,6 +146,9 @@ const staticSpec = named('StaticSpec', {
   properties: {
     layouts: {
       type: 'array',
+      description:
+        'Layouts by GPU: an entry with gpus covers those GPU indices, the one entry without gpus every other GPU ' +
+        'of the node.',
       minItems: 1,
       maxItems: 17,
       'x-kubernetes-list-type': 'atomic',
@@ -166,8 +183,9 @@ const dynamicSpec = named('DynamicSpec', {
     model: {
       type: 'string',
       description:
-        'A trained model for controllers that learn (a name under policy/models or a path). A controller that ' +
-        'takes no model (greedy, static) refuses the policy (condition reason ModelNotSupported).',
+        'Reserved for controllers that learn: the name of the trained model the controller should use. No ' +
+        'such controller and no model ship yet, so today every controller refuses a policy that sets it ' +
+        '(condition reason ModelNotSupported).',
       maxLength: 253,
     },
     schedule: {
@@ -248,18 +266,33 @@ const workload = named('WorkloadProfile', {
     'built-in profile of the same name; of two policies that define a name differently, the older one wins.',
   required: ['name', 'speedup'],
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+    name: {
+      type: 'string',
+      description: 'The name pods give in smartmig.io/workload.',
+      minLength: 1,
+      maxLength: 63,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    },
     speedup: {
       type: 'array',
+      description:
+        'Throughput by instance size, one entry per number of compute slices. A size between two listed ones ' +
+        'is interpolated linearly; a size below or above all of them takes the nearest listed factor.',
       minItems: 1,
       maxItems: 8,
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['computeSlices'],
       items: named('Speedup', {
         type: 'object',
+        description: 'The throughput on instances of one size.',
         required: ['computeSlices', 'factor'],
         properties: {
-          computeSlices: { type: 'integer', minimum: 1, maximum: 8 },
+          computeSlices: {
+            type: 'integer',
+            description: 'Compute slices of the MIG instance: 1 for 1g.*, 2 for 2g.*, …, 7 for 7g.*.',
+            minimum: 1,
+            maximum: 8,
+          },
           factor: { type: 'number', description: 'Throughput relative to one compute slice.', minimum: 0 },
         },
       }),
@@ -269,6 +302,7 @@ const workload = named('WorkloadProfile', {
 
 const spec = named('MigPartitionSpec', {
   type: 'object',
+  description: 'Which nodes the policy covers and how their GPUs are partitioned.',
   required: ['nodeSelector', 'mode'],
   properties: {
     nodeSelector: labelSelector,
@@ -277,11 +311,18 @@ const spec = named('MigPartitionSpec', {
       description: 'GPU model of the selected nodes; when unset, read from the nvidia.com/gpu.product label.',
       enum: [...GPU_MODELS],
     },
-    mode: { type: 'string', enum: ['Static', 'Dynamic'] },
+    mode: {
+      type: 'string',
+      description:
+        'Static: apply the layouts of static once and keep them. Dynamic: let the controller named in dynamic ' +
+        'change layouts as demand changes.',
+      enum: ['Static', 'Dynamic'],
+    },
     static: staticSpec,
     dynamic: dynamicSpec,
     objective: named('Objective', {
       type: 'object',
+      description: 'How energy is weighed against tardiness on the nodes of this policy.',
       default: {},
       properties: {
         energyWeight: {
@@ -297,6 +338,9 @@ const spec = named('MigPartitionSpec', {
     limits,
     workloads: {
       type: 'array',
+      description:
+        'Speed-up profiles of workloads by name, for pods that name one in smartmig.io/workload (the ' +
+        'extender reads them).',
       maxItems: 64,
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['name'],
@@ -312,14 +356,33 @@ const spec = named('MigPartitionSpec', {
 
 const condition = named('Condition', {
   type: 'object',
+  description: "One aspect of the policy's state, in the standard Kubernetes condition form.",
   required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
   properties: {
-    type: { type: 'string', maxLength: 316 },
-    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
-    observedGeneration: { type: 'integer', minimum: 0 },
-    lastTransitionTime: { type: 'string', format: 'date-time' },
-    reason: { type: 'string', maxLength: 1024, minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
-    message: { type: 'string', maxLength: 32768 },
+    type: { type: 'string', description: 'Ready, Progressing or Degraded.', maxLength: 316 },
+    status: { type: 'string', description: 'Whether the condition holds.', enum: ['True', 'False', 'Unknown'] },
+    observedGeneration: {
+      type: 'integer',
+      description: 'The metadata.generation of the spec this condition was computed from.',
+      minimum: 0,
+    },
+    lastTransitionTime: {
+      type: 'string',
+      description: 'When status last changed.',
+      format: 'date-time',
+    },
+    reason: {
+      type: 'string',
+      description: 'Why, as one CamelCase word (Converged, Reconfiguring, InvalidLayout, …; docs/operator.md).',
+      maxLength: 1024,
+      minLength: 1,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    },
+    message: {
+      type: 'string',
+      description: 'Details for people, e.g. the field a spec problem is in.',
+      maxLength: 32768,
+    },
   },
 });
 
@@ -328,9 +391,10 @@ export const NODE_STATES = ['Converged', 'Draining', 'Applying', 'Failed', 'Wait
 
 const gpuStatus = named('GpuStatus', {
   type: 'object',
+  description: 'One GPU of the node.',
   required: ['index'],
   properties: {
-    index: { type: 'integer', minimum: 0 },
+    index: { type: 'integer', description: 'The GPU index, as nvidia-smi numbers them.', minimum: 0 },
     current: { type: 'string', description: 'Layout now, e.g. 4g.20gb+3g.20gb; empty when unknown.' },
     desired: { type: 'string', description: 'Layout the operator is moving the GPU to, when it differs.' },
     busy: { type: 'boolean', description: 'Whether a pod runs on the GPU.' },
@@ -339,35 +403,63 @@ const gpuStatus = named('GpuStatus', {
 
 const nodeStatus = named('NodeStatus', {
   type: 'object',
+  description: 'Where one selected node stands.',
   required: ['name', 'state'],
   properties: {
-    name: { type: 'string' },
-    state: { type: 'string', enum: [...NODE_STATES] },
-    gpuModel: { type: 'string' },
+    name: { type: 'string', description: 'The Node name.' },
+    state: {
+      type: 'string',
+      description:
+        'Converged (has its layout), Draining (waiting for pods on the GPUs to change to finish), Applying ' +
+        '(mig-manager is changing it), Failed (mig-manager reported failed; retried later), Waiting (for a ' +
+        'slot: at most maxNodesReconfiguring nodes change at once), Unknown (its layout or GPU model cannot ' +
+        'be read).',
+      enum: [...NODE_STATES],
+    },
+    gpuModel: { type: 'string', description: 'The GPU model of the node.' },
     migConfig: { type: 'string', description: 'The nvidia.com/mig.config label.' },
     migConfigState: { type: 'string', description: 'The nvidia.com/mig.config.state label set by mig-manager.' },
     desiredConfig: { type: 'string', description: 'The mig-parted config the operator wants on the node.' },
-    message: { type: 'string' },
-    gpus: { type: 'array', 'x-kubernetes-list-type': 'atomic', items: gpuStatus },
+    message: { type: 'string', description: 'Why the node is in its state, when that needs saying.' },
+    gpus: {
+      type: 'array',
+      description: 'The GPUs of the node by index.',
+      'x-kubernetes-list-type': 'atomic',
+      items: gpuStatus,
+    },
   },
 });
 
 const status = named('MigPartitionStatus', {
   type: 'object',
+  description: 'What the operator observed and did, written by the operator only.',
   properties: {
-    observedGeneration: { type: 'integer', minimum: 0 },
+    observedGeneration: {
+      type: 'integer',
+      description: 'The metadata.generation of the spec this status describes.',
+      minimum: 0,
+    },
     conditions: {
       type: 'array',
+      description: 'Ready, Progressing and Degraded, with their reasons.',
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
       items: condition,
     },
     gpuModel: { type: 'string', description: 'GPU model(s) of the selected nodes.' },
-    lastDecisionTime: { type: 'string', format: 'date-time' },
-    nodesSelected: { type: 'integer', minimum: 0 },
-    nodesConverged: { type: 'integer', minimum: 0 },
-    nodesReconfiguring: { type: 'integer', minimum: 0 },
-    nodesFailed: { type: 'integer', minimum: 0 },
+    lastDecisionTime: {
+      type: 'string',
+      description: 'When the Dynamic controller last decided (decisionInterval counts from here).',
+      format: 'date-time',
+    },
+    nodesSelected: { type: 'integer', description: 'Nodes with GPUs that the selector matches.', minimum: 0 },
+    nodesConverged: { type: 'integer', description: 'Selected nodes that have their layout.', minimum: 0 },
+    nodesReconfiguring: {
+      type: 'integer',
+      description: 'Selected nodes draining or being reconfigured.',
+      minimum: 0,
+    },
+    nodesFailed: { type: 'integer', description: 'Selected nodes whose last change failed.', minimum: 0 },
     nodes: {
       type: 'array',
       description: 'Per node, in order of attention (failed, then changing, then converged); capped in size.',
@@ -384,8 +476,9 @@ export const migPartitionSchema = named('MigPartition', {
   description: 'A MIG partition policy: which nodes, and how their GPUs are split (statically or online).',
   required: ['spec'],
   properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
+    apiVersion: { type: 'string', description: 'The versioned schema of this object: smartmig.io/v1alpha1.' },
+    kind: { type: 'string', description: 'The kind of this object: MigPartition.' },
+    // The apiserver refuses anything but type here (it describes ObjectMeta itself).
     metadata: { type: 'object' },
     spec,
     status,

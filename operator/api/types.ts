@@ -3,22 +3,34 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 
 /** A MIG partition policy: which nodes, and how their GPUs are split (statically or online). */
 export interface MigPartition {
+  /** The versioned schema of this object: smartmig.io/v1alpha1. */
   apiVersion?: string;
+  /** The kind of this object: MigPartition. */
   kind?: string;
   metadata?: V1ObjectMeta;
+  /** Which nodes the policy covers and how their GPUs are partitioned. */
   spec: MigPartitionSpec;
+  /** What the operator observed and did, written by the operator only. */
   status?: MigPartitionStatus;
 }
 
+/** What the operator observed and did, written by the operator only. */
 export interface MigPartitionStatus {
+  /** The metadata.generation of the spec this status describes. */
   observedGeneration?: number;
+  /** Ready, Progressing and Degraded, with their reasons. */
   conditions?: Condition[];
   /** GPU model(s) of the selected nodes. */
   gpuModel?: string;
+  /** When the Dynamic controller last decided (decisionInterval counts from here). */
   lastDecisionTime?: string;
+  /** Nodes with GPUs that the selector matches. */
   nodesSelected?: number;
+  /** Selected nodes that have their layout. */
   nodesConverged?: number;
+  /** Selected nodes draining or being reconfigured. */
   nodesReconfiguring?: number;
+  /** Selected nodes whose last change failed. */
   nodesFailed?: number;
   /** Per node, in order of attention (failed, then changing, then converged); capped in size. */
   nodes?: NodeStatus[];
@@ -26,9 +38,13 @@ export interface MigPartitionStatus {
   nodesOmitted?: number;
 }
 
+/** Where one selected node stands. */
 export interface NodeStatus {
+  /** The Node name. */
   name: string;
+  /** Converged (has its layout), Draining (waiting for pods on the GPUs to change to finish), Applying (mig-manager is changing it), Failed (mig-manager reported failed; retried later), Waiting (for a slot: at most maxNodesReconfiguring nodes change at once), Unknown (its layout or GPU model cannot be read). */
   state: 'Converged' | 'Draining' | 'Applying' | 'Failed' | 'Waiting' | 'Unknown';
+  /** The GPU model of the node. */
   gpuModel?: string;
   /** The nvidia.com/mig.config label. */
   migConfig?: string;
@@ -36,11 +52,15 @@ export interface NodeStatus {
   migConfigState?: string;
   /** The mig-parted config the operator wants on the node. */
   desiredConfig?: string;
+  /** Why the node is in its state, when that needs saying. */
   message?: string;
+  /** The GPUs of the node by index. */
   gpus?: GpuStatus[];
 }
 
+/** One GPU of the node. */
 export interface GpuStatus {
+  /** The GPU index, as nvidia-smi numbers them. */
   index: number;
   /** Layout now, e.g. 4g.20gb+3g.20gb; empty when unknown. */
   current?: string;
@@ -50,38 +70,53 @@ export interface GpuStatus {
   busy?: boolean;
 }
 
+/** One aspect of the policy's state, in the standard Kubernetes condition form. */
 export interface Condition {
+  /** Ready, Progressing or Degraded. */
   type: string;
+  /** Whether the condition holds. */
   status: 'True' | 'False' | 'Unknown';
+  /** The metadata.generation of the spec this condition was computed from. */
   observedGeneration?: number;
+  /** When status last changed. */
   lastTransitionTime: string;
+  /** Why, as one CamelCase word (Converged, Reconfiguring, InvalidLayout, …; docs/operator.md). */
   reason: string;
+  /** Details for people, e.g. the field a spec problem is in. */
   message: string;
 }
 
+/** Which nodes the policy covers and how their GPUs are partitioned. */
 export interface MigPartitionSpec {
   /** Selects the nodes this policy partitions (a standard label selector). An empty selector selects every node that has GPUs (the nvidia.com/gpu.count label). */
   nodeSelector: LabelSelector;
   /** GPU model of the selected nodes; when unset, read from the nvidia.com/gpu.product label. */
   gpuModel?: 'A100-40GB' | 'A100-80GB' | 'H100-80GB' | 'H200-141GB' | 'A30-24GB';
+  /** Static: apply the layouts of static once and keep them. Dynamic: let the controller named in dynamic change layouts as demand changes. */
   mode: 'Static' | 'Dynamic';
   /** Fixed layouts, applied once per node and kept. */
   static?: StaticSpec;
   /** Layouts chosen online by a repartitioning controller from pending demand. */
   dynamic?: DynamicSpec;
+  /** How energy is weighed against tardiness on the nodes of this policy. */
   objective?: Objective;
   /** How often and how much the operator may change layouts. */
   limits?: Limits;
+  /** Speed-up profiles of workloads by name, for pods that name one in smartmig.io/workload (the extender reads them). */
   workloads?: WorkloadProfile[];
 }
 
 /** How much faster a workload runs on larger slices (pods name it in smartmig.io/workload). It replaces a built-in profile of the same name; of two policies that define a name differently, the older one wins. */
 export interface WorkloadProfile {
+  /** The name pods give in smartmig.io/workload. */
   name: string;
+  /** Throughput by instance size, one entry per number of compute slices. A size between two listed ones is interpolated linearly; a size below or above all of them takes the nearest listed factor. */
   speedup: Speedup[];
 }
 
+/** The throughput on instances of one size. */
 export interface Speedup {
+  /** Compute slices of the MIG instance: 1 for 1g.*, 2 for 2g.*, …, 7 for 7g.*. */
   computeSlices: number;
   /** Throughput relative to one compute slice. */
   factor: number;
@@ -101,6 +136,7 @@ export interface Limits {
   drainTimeout?: string;
 }
 
+/** How energy is weighed against tardiness on the nodes of this policy. */
 export interface Objective {
   /** Weight a of energy (per 10^6 W·min) against mean tardiness (minutes) in (a·e + t)/(a + 1). The extender scores the nodes this policy manages with it (heuristic marginal-et). */
   energyWeight?: number;
@@ -110,7 +146,7 @@ export interface Objective {
 export interface DynamicSpec {
   /** The controller that decides layouts: greedy (carves what pending pods ask for), twice-daily (follows schedule), static (keeps layouts as they are). */
   controller?: string;
-  /** A trained model for controllers that learn (a name under policy/models or a path). A controller that takes no model (greedy, static) refuses the policy (condition reason ModelNotSupported). */
+  /** Reserved for controllers that learn: the name of the trained model the controller should use. No such controller and no model ship yet, so today every controller refuses a policy that sets it (condition reason ModelNotSupported). */
   model?: string;
   /** The timetable of controller twice-daily (required there, refused elsewhere): from each time of day (UTC) on, every selected GPU aims at its entry's layout; busy GPUs drain first. `smartmig compare` searches a good one for a workload. */
   schedule?: SchedulePhase[];
@@ -126,6 +162,7 @@ export interface SchedulePhase {
 
 /** Fixed layouts, applied once per node and kept. */
 export interface StaticSpec {
+  /** Layouts by GPU: an entry with gpus covers those GPU indices, the one entry without gpus every other GPU of the node. */
   layouts: GpuLayoutEntry[];
 }
 
@@ -141,12 +178,18 @@ export interface GpuLayoutEntry {
 
 /** Selects the nodes this policy partitions (a standard label selector). An empty selector selects every node that has GPUs (the nvidia.com/gpu.count label). */
 export interface LabelSelector {
+  /** Labels a node must carry, each with exactly this value; ANDed with matchExpressions. */
   matchLabels?: Record<string, string>;
+  /** Requirements on node labels; a node must meet every one. */
   matchExpressions?: LabelSelectorRequirement[];
 }
 
+/** A label key, an operator and, for In and NotIn, the values. */
 export interface LabelSelectorRequirement {
+  /** The node label the requirement tests. */
   key: string;
+  /** In or NotIn: the label's value is (is not) one of values. Exists or DoesNotExist: the node has (lacks) the label. */
   operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  /** The values In and NotIn compare with; Exists and DoesNotExist take none. */
   values?: string[];
 }
