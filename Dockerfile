@@ -1,11 +1,6 @@
 # One image for every entry point: `smartmig operator`, `smartmig extender`, `smartmig fake-gpu` and the
-# offline commands (simulate, bounds, train, layouts). The TypeScript runs directly through tsx (a runtime
-# dependency), so there is no build step. Build: docker build -t smartmig:0.1.0 . (docs/install.md).
-#
-# Build arguments:
-#   TFJS_NODE=true   also install @tensorflow/tfjs-node (native TensorFlow, faster policy inference and
-#                    training). It downloads libtensorflow while installing; when that fails (no network to
-#                    its host, an unsupported CPU architecture) the image keeps the WebAssembly backend.
+# offline commands (layouts, simulate, compare, bounds, demo). The TypeScript runs directly through tsx (a
+# runtime dependency), so there is no build step. Build: docker build -t smartmig:0.1.0 . (docs/install.md).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
@@ -13,15 +8,6 @@ WORKDIR /app
 ENV NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-progress && npm cache clean --force
-ARG TFJS_NODE=false
-ARG TFJS_NODE_VERSION=4.22.0
-RUN if [ "$TFJS_NODE" = "true" ]; then \
-      npm install --omit=dev --no-save --no-progress "@tensorflow/tfjs-node@${TFJS_NODE_VERSION}" \
-        && echo "tfjs-node ${TFJS_NODE_VERSION} installed" \
-        || { echo "tfjs-node could not be installed; the WebAssembly backend stays in use"; \
-             rm -rf node_modules/@tensorflow/tfjs-node; }; \
-      npm cache clean --force; \
-    fi
 
 FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="smartmig" \
