@@ -1,5 +1,5 @@
 // A synthetic cluster for the extender benchmark: A100-40GB nodes whose GPUs hold the paper's twelve
-// layouts (MODEL.md §1), GPU feature discovery labels, and bound pods that fill slices at random. Node
+// layouts (docs/model.md §1), GPU feature discovery labels, and bound pods that fill slices at random. Node
 // objects look like a real kubelet's (labels, conditions, addresses, images), because the size of a full
 // `Nodes` list is what the non-cache benchmark measures. Seeded: every run builds the same cluster.
 import { createRng, type Rng } from '../../policy/random.js';

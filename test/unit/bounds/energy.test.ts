@@ -5,7 +5,7 @@ import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
 import type { Job } from '../../../policy/workload/job.js';
 import { preemptiveEdf } from './preemptive-edf.js';
 
-/** MODEL.md §3, A100-40GB at a 250 W cap, by busy compute slices. */
+/** docs/model.md §3, A100-40GB at a 250 W cap, by busy compute slices. */
 const A100_W = [40, 119, 160, 205.3, 243.9, 247.7, 248.5, 248.5];
 const A30_W = [30, 80, 120, 150, 165];
 const table = (t: readonly number[]) => (k: number) => t[k]!;

@@ -32,5 +32,5 @@ export function coveredSlices(model: GpuModel, layout: Layout): number[] {
 export const EIGHT_SLICE_MODELS = ['A100-40GB', 'A100-80GB', 'H100-80GB', 'H200-141GB'] as const;
 export const ALL_MODELS = [...EIGHT_SLICE_MODELS, 'A30-24GB'] as const;
 
-/** A100-40GB's profiles as MODEL.md §1's 19-layout check names them. */
+/** A100-40GB's profiles as docs/model.md §1's 19-layout count names them. */
 export const FIVE_PROFILES = ['1g.5gb', '2g.10gb', '3g.20gb', '4g.20gb', '7g.40gb'] as const;

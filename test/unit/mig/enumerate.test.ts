@@ -15,7 +15,7 @@ import { EIGHT_SLICE_MODELS, FIVE_PROFILES, gpu, L } from './build.js';
 
 const seq = (model: GpuModel, l: Layout): string => computeSizes(model, l).join(',');
 
-/** MODEL.md §1, in its order. */
+/** docs/model.md §1: A100-40GB's 19 maximal layouts by compute sizes, in the order maximalLayouts gives. */
 const NINETEEN = [
   '7',
   '4,3',
@@ -58,8 +58,8 @@ function bruteForceMaximal(model: GpuModel, names: readonly string[]): string[] 
   return out.sort();
 }
 
-describe('maximalLayouts (MODEL.md §1 checks)', () => {
-  it('A100-40GB over the five-profile set gives the 19 compute sequences, in MODEL.md order', () => {
+describe('maximalLayouts (docs/model.md §1 counts)', () => {
+  it('A100-40GB over the five-profile set gives the 19 compute sequences of docs/model.md §1', () => {
     const a100 = gpu('A100-40GB');
     expect(maximalLayouts(a100, FIVE_PROFILES).map((l) => seq(a100, l))).toEqual(NINETEEN);
   });

@@ -5,7 +5,7 @@ import { PAPER12, paper12Layout, paperConfigNumber } from '../../../policy/mig/p
 import { validateLayout } from '../../../policy/mig/validate.js';
 import { coveredSlices, EIGHT_SLICE_MODELS, gpu, L } from './build.js';
 
-/** MODEL.md §1: the paper's twelve A100-40GB configurations; a trailing 1g is a 1g.10gb. */
+/** docs/model.md §1: the paper's twelve A100-40GB configurations; a trailing 1g is a 1g.10gb. */
 const EXPECTED: [id: number, compute: string, layout: string][] = [
   [1, '7', '7g.40gb@0'],
   [2, '4+3', '4g.20gb@0,3g.20gb@4'],

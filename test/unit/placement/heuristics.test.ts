@@ -36,7 +36,7 @@ function setup(slices: [number, number, number][], rank: (busy: number) => numbe
   return { free, ctx };
 }
 
-describe('CEDF classes (MODEL.md §5)', () => {
+describe('CEDF classes (docs/model.md §5)', () => {
   it.each([
     ['bert-training', 1],
     ['resnet-training', 2],

@@ -1,4 +1,4 @@
-// Regression guard for the calibration against the SMART-MIG paper (MODEL.md §8; docs/calibration.md has
+// Regression guard for the calibration against the SMART-MIG paper (docs/model.md §8; docs/calibration.md has
 // the 10-seed table). Three seeds keep it quick; the bands are the acceptance bands.
 import { describe, expect, it } from 'vitest';
 import { runExperiment, type RepartitionName } from '../../../policy/sim/experiment.js';
