@@ -21,19 +21,50 @@ export interface Binder {
 
 const ok = (outcome: BindOutcomeCode): BindOutcome => ({ outcome, message: '' });
 
+export interface BinderOptions {
+  /**
+   * How long a bind may keep retrying a 429 (API Priority and Fairness refused it), in ms. Below
+   * kube-scheduler's extender httpTimeout (10 s), so the answer arrives before the scheduler gives up
+   * and sends the bind again. Default 7000.
+   */
+  readonly retryBudgetMs?: number;
+  /** Waits; a test may pass a fake. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export class KubeBinder implements Binder {
-  constructor(private readonly core: CoreV1Api) {}
+  private readonly budgetMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly core: CoreV1Api,
+    options: BinderOptions = {},
+  ) {
+    this.budgetMs = options.retryBudgetMs ?? 7000;
+    this.sleep = options.sleep ?? sleepMs;
+  }
 
   async bind(args: ExtenderBindingArgs, annotations: Readonly<Record<string, string>>): Promise<BindOutcome> {
     const { PodName: name, PodNamespace: namespace, Node: node } = args;
-    try {
-      await this.core.createNamespacedPodBinding({ name, namespace, body: bindingFor(args, annotations) });
-      return ok('bound');
-    } catch (err) {
-      const code = err instanceof ApiException ? err.code : 0;
-      if (code === 404) return { outcome: 'not_found', message: `pod ${namespace}/${name} not found` };
-      if (code === 409) return this.afterConflict(args, apiMessage(err));
-      return { outcome: 'error', message: `binding ${namespace}/${name} to ${node} failed: ${apiMessage(err)}` };
+    const body = bindingFor(args, annotations);
+    const deadline = Date.now() + this.budgetMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.core.createNamespacedPodBinding({ name, namespace, body });
+        return ok('bound');
+      } catch (err) {
+        const code = err instanceof ApiException ? err.code : 0;
+        if (code === 404) return { outcome: 'not_found', message: `pod ${namespace}/${name} not found` };
+        // A 409 after a retried 429 may be our own earlier attempt that the API server did finish.
+        if (code === 409) return this.afterConflict(args, apiMessage(err));
+        const wait = code === 429 ? retryAfterMs(err as ApiException<unknown>, attempt) : undefined;
+        if (wait === undefined || Date.now() + wait > deadline) {
+          return { outcome: 'error', message: `binding ${namespace}/${name} to ${node} failed: ${apiMessage(err)}` };
+        }
+        await this.sleep(wait);
+      }
     }
   }
 
@@ -91,6 +122,19 @@ export function conflictOutcome(
     outcome: 'conflict',
     message: `pod ${namespace}/${name} is already bound to ${pod.nodeName ?? 'another node'}, not ${node}`,
   };
+}
+
+/**
+ * How long to wait before retrying a 429: the Retry-After seconds the API server sent (APF sends 1),
+ * else 250 ms doubling per attempt; capped at 2 s, with up to a quarter added at random so a burst of
+ * refused bindings does not come back at once.
+ */
+export function retryAfterMs(err: ApiException<unknown>, attempt: number, random: () => number = Math.random): number {
+  const header = Object.entries(err.headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
+  const seconds = header === undefined ? NaN : Number(header);
+  const base = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 250 * 2 ** Math.min(attempt, 3);
+  const capped = Math.min(base, 2000);
+  return Math.round(capped * (1 + random() / 4));
 }
 
 /** The API server's own message from a Status body, else the error's. */

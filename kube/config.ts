@@ -1,5 +1,6 @@
 // Kubernetes client configuration shared by every adapter (extender, operator, fake-gpu).
 import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 
 /** A kubeconfig that cannot be used: the caller's to fix, so the CLI prints it as one line. */
@@ -11,10 +12,19 @@ export class KubeConfigError extends Error {
 const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
 
 /**
+ * Connections to the API server at once, per credentials: calls beyond wait in the agent for a free one.
+ * Unbounded, a burst of bindings (kube-scheduler hands the extender hundreds at once when the API server
+ * slows) opened one TLS connection per call, and the handshakes, on both ends, slowed the API server
+ * further; watches hold one each for as long as they run.
+ */
+export const MAX_SOCKETS = 32;
+
+/**
  * client-node 1.x gives every API call a new https.Agent, so a new TCP connection and TLS handshake each
  * time; under load (the extender binding pod after pod, fake-gpu patching statuses) the handshakes cost
  * more CPU than the calls. This one hands every call the same keep-alive agent while the credentials stay
- * the same; rotated credentials (a re-read certificate file) get a new agent.
+ * the same; rotated credentials (a re-read certificate file) get a new agent. Its connections share one
+ * TLS context, so a new connection does not parse the key, certificate and CA again.
  */
 export class PooledKubeConfig extends KubeConfig {
   private pooled: { readonly key: string; readonly agent: Agent } | undefined;
@@ -28,7 +38,16 @@ export class PooledKubeConfig extends KubeConfig {
     const key = TLS_KEYS.map((k) => String(options[k] ?? '')).join('\0');
     if (this.pooled?.key !== key) {
       // The previous agent is left to close its idle sockets: calls in flight may still use it.
-      this.pooled = { key, agent: new Agent({ ...options, keepAlive: true, scheduling: 'lifo' }) };
+      const { ca, cert, key: privateKey, pfx, passphrase } = options;
+      const secureContext = createSecureContext({ ca, cert, key: privateKey, pfx, passphrase });
+      const agent = new Agent({
+        ...options,
+        keepAlive: true,
+        scheduling: 'lifo',
+        maxSockets: MAX_SOCKETS,
+        secureContext,
+      });
+      this.pooled = { key, agent };
     }
     context.setAgent(this.pooled.agent);
   }

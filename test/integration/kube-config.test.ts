@@ -3,7 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PooledKubeConfig } from '../../kube/config.js';
+import { MAX_SOCKETS, PooledKubeConfig } from '../../kube/config.js';
 import { loadKubeConfig } from '../support/cluster.js';
 import { Cuttable } from './relay.js';
 
@@ -37,6 +37,19 @@ describe('the adapters’ kubeconfig', () => {
 
   it('is needed: client-node alone connects afresh for every call', async () => {
     expect(await connectionsFor(relay.kubeConfig('admin'))).toBe(CALLS);
+  });
+
+  it('opens at most MAX_SOCKETS connections for a burst of concurrent calls, and the calls all succeed', async () => {
+    const api = relay.kubeConfig('admin', () => new PooledKubeConfig()).makeApiClient(CoreV1Api);
+    const before = relay.accepted;
+    const burst = 4 * MAX_SOCKETS;
+    const names = await Promise.all(
+      Array.from({ length: burst }, async () => (await api.readNamespace({ name: 'default' })).metadata?.name),
+    );
+    expect(names).toEqual(new Array<string>(burst).fill('default'));
+    const opened = relay.accepted - before;
+    expect(opened).toBeGreaterThan(1);
+    expect(opened).toBeLessThanOrEqual(MAX_SOCKETS);
   });
 
   it('still authenticates each identity as itself', async () => {
