@@ -72,7 +72,8 @@ export type ExtenderArgs = Static<typeof ExtenderArgsSchema>;
 export const ExtenderBindingArgsSchema = Type.Object({
   PodName: Type.String({ minLength: 1, maxLength: 253 }),
   PodNamespace: Type.String({ minLength: 1, maxLength: 253 }),
-  PodUID: Type.String({ maxLength: 128 }),
+  // Optional here so that bind can say what is missing in Error, as the protocol reports failures.
+  PodUID: Type.Optional(Type.String({ maxLength: 128 })),
   Node: Type.String({ minLength: 1, maxLength: 253 }),
 });
 export type ExtenderBindingArgs = Static<typeof ExtenderBindingArgsSchema>;

@@ -207,8 +207,26 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
     { schema: { body: ExtenderBindingArgsSchema, response: { 200: BindingResultSchema } }, config: { verb: 'bind' } },
     async (req) => {
       const args = req.body as ExtenderBindingArgs;
+      const key = `${args.PodNamespace}/${args.PodName}`;
+      // Without a UID the Binding has no precondition, and any pod of that name could be bound. kube-scheduler
+      // always sends one; the refusal goes in Error (HTTP 200), which it copies into the pod's events, where a
+      // non-200 status would only show as "code 400".
+      if (!args.PodUID) {
+        ctx.metrics.decisions.inc({ verb: 'bind', outcome: 'refused' });
+        req.log.warn({ pod: key, node: args.Node }, 'bind without PodUID refused');
+        return {
+          Error: `bind of ${key} refused: PodUID is missing or empty (the pod's UID is the binding's precondition)`,
+        };
+      }
       const now = ctx.clock();
       const pod = await findPod(args, ctx, now);
+      // Checked and assumed in one synchronous step: no other bind can take the slice in between.
+      const refusal = bindRefusal(args, pod, ctx);
+      if (refusal) {
+        ctx.metrics.decisions.inc({ verb: 'bind', outcome: 'refused' });
+        req.log.info({ pod: key, node: args.Node, reason: refusal }, 'bind refused');
+        return { Error: refusal };
+      }
       const record: PlacementRecord = {
         node: args.Node,
         slices: pod?.slices ?? {},
@@ -326,6 +344,35 @@ function filterHead(f: Filtered, c: Candidates, alloc: (size: number) => Buffer)
   map('{"FailedNodes":{', f.failed);
   map(',"FailedAndUnresolvableNodes":{', f.unresolvable);
   return out.raw(',"Error":""');
+}
+
+/**
+ * Why the node can no longer take the pod, if it cannot: filter judged an older picture, and since then
+ * the node may have begun a repartition, been cordoned, or filled up (a bind retried after a timeout,
+ * another replica). The pod's own slices count as free when the cache has it on this node already (a
+ * repeated bind). Pods the cache holds no slices for, or has on another node, are left to the API server.
+ */
+function bindRefusal(args: ExtenderBindingArgs, pod: PodRecord | undefined, ctx: ExtenderContext): string | undefined {
+  if (!pod || Object.keys(pod.slices).length === 0) return undefined;
+  // Bound elsewhere already: the API server's 409 says where, which tells more than this node's state.
+  if (pod.nodeName !== undefined && pod.nodeName !== args.Node) return undefined;
+  const key = `${args.PodNamespace}/${args.PodName}`;
+  const state = ctx.cache.nodeState(args.Node);
+  if (!state) return `bind of ${key} refused: node ${args.Node} is not in the smartmig extender cache`;
+  const view = pod.nodeName === undefined ? state : { ...state, used: withoutSlices(state.used, pod.slices) };
+  const verdict = nodeChecker({ slices: pod.slices })(view);
+  return verdict.fits
+    ? undefined
+    : `bind of ${key} refused: node ${args.Node} can no longer take it: ${verdict.reason}`;
+}
+
+function withoutSlices(
+  used: ReadonlyMap<string, number>,
+  slices: Readonly<Record<string, number>>,
+): ReadonlyMap<string, number> {
+  const out = new Map(used);
+  for (const [p, n] of Object.entries(slices)) out.set(p, Math.max(0, (out.get(p) ?? 0) - n));
+  return out;
 }
 
 /** The pod from the cache, or from the API server when the watch has not delivered it yet. */

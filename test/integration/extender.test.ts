@@ -253,11 +253,34 @@ describe('bind against the real API server', () => {
     const { status, body } = await post<{ Error: string }>(`${shared.url}/scheduler/bind`, {
       PodName: 'ghost',
       PodNamespace: namespace,
-      PodUID: '',
+      PodUID: '00000000-0000-0000-0000-000000000001',
       Node: `${run}-idle`,
     });
     expect(status).toBe(200);
     expect(body.Error).toMatch(/not found/);
+  });
+
+  it('refuses a bind without the pod UID and leaves the pod unbound (issue 14)', async () => {
+    const pod = await core.createNamespacedPod({
+      namespace,
+      body: gpuPod('no-uid', MIG_1G, { schedulerName: 'nobody' }),
+    });
+    const { status, body } = await bind(pod, `${run}-idle`, '');
+    expect(status).toBe(200);
+    expect(body.Error).toMatch(/PodUID is missing or empty/);
+    expect((await core.readNamespacedPod({ name: 'no-uid', namespace })).spec?.nodeName).toBeUndefined();
+  });
+
+  it('refuses a node that is being reconfigured or drained, and binds nowhere', async () => {
+    const pod = await core.createNamespacedPod({
+      namespace,
+      body: gpuPod('late', MIG_1G, { schedulerName: 'nobody' }),
+    });
+    expect((await bind(pod, `${run}-pending`)).body.Error).toMatch(
+      /can no longer take it: MIG layout is being reconfigured/,
+    );
+    expect((await bind(pod, `${run}-draining`)).body.Error).toMatch(/can no longer take it: node is being drained/);
+    expect((await core.readNamespacedPod({ name: 'late', namespace })).spec?.nodeName).toBeUndefined();
   });
 });
 
