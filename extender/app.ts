@@ -10,6 +10,7 @@ import { resolveConfig, type ExtenderConfig } from './config.js';
 import type { ExtenderContext } from './context.js';
 import { ExtenderError, type ErrorBody } from './errors.js';
 import { registerJsonBody } from './json-body.js';
+import { RequestGate } from './request-gate.js';
 import { createMetrics, type ExtenderMetrics, type Verb } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
 import { verbRoutes } from './routes/verbs.js';
@@ -48,9 +49,13 @@ export function buildExtender(deps: ExtenderDeps): FastifyInstance {
     metrics: deps.metrics ?? createMetrics(),
     ready: deps.ready ?? (() => true),
   };
+  // Node checks the header and request timeouts every connectionsCheckingInterval (30 s by default).
+  const serverOptions = { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 };
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.https ? { https: { ...deps.https, ...serverOptions } } : { http: serverOptions }),
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
     bodyLimit: config.bodyLimit,
     // Per-request lines at 2,000 requests/s would cost more than the decisions; verbs log what matters.
     logController: new LogController({ disableRequestLogging: true }),
@@ -58,6 +63,32 @@ export function buildExtender(deps: ExtenderDeps): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   }) as unknown as FastifyInstance;
   registerJsonBody(app, config);
+  const gate = new RequestGate(config);
+  app.addHook('onRequest', (req, reply, done) => {
+    const verb = req.routeOptions.config.verb;
+    if (!verb) {
+      done();
+      return;
+    }
+    const declared = Number(req.headers['content-length']);
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : chunked ? config.bodyLimit : 0;
+    const refusal = gate.enter(req, bytes);
+    if (refusal) {
+      ctx.metrics.decisions.inc({ verb, outcome: 'overloaded' });
+      req.log.warn({ verb, reason: refusal }, 'request refused: extender busy');
+      // Close the connection: its body, if any, is not read.
+      void reply
+        .code(503)
+        .header('retry-after', '1')
+        .header('connection', 'close')
+        .send({ statusCode: 503, code: 'SMARTMIG_OVERLOADED', error: 'Service Unavailable', message: refusal });
+      return;
+    }
+    // 'close' comes after the response or when the client goes away, whichever is first.
+    reply.raw.once('close', () => gate.leave(req));
+    done();
+  });
   app.setErrorHandler((err: FastifyError | ExtenderError, req, reply) => {
     const { statusCode, body } = errorReply(err, config, req.headers['content-type']);
     const verb = req.routeOptions.config.verb;

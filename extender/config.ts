@@ -17,6 +17,20 @@ export interface ExtenderConfig {
   /** Deepest JSON nesting accepted; Kubernetes objects (managedFields included) stay under 30. */
   readonly maxDepth: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** A client must send its request headers within this (slow-header clients hold sockets). */
+  readonly headersTimeoutMs: number;
+  /** ... and its whole request within this, so a body shorter than its Content-Length cannot hang. */
+  readonly requestTimeoutMs: number;
+  /**
+   * An idle keep-alive connection is closed after this. Longer than the 90 s after which Go's HTTP client
+   * (kube-scheduler, the API server) drops idle connections itself: a server that closes first races the
+   * client's next POST, which Go does not retry.
+   */
+  readonly keepAliveTimeoutMs: number;
+  /** Scheduling and webhook requests in flight at once; more are answered 503 (request-gate.ts). */
+  readonly maxInflight: number;
+  /** Their declared body bytes in flight at once; more are answered 503. */
+  readonly maxInflightBytes: number;
 }
 
 export const DEFAULT_CONFIG: ExtenderConfig = {
@@ -27,13 +41,23 @@ export const DEFAULT_CONFIG: ExtenderConfig = {
   bodyLimit: 32 * 1024 * 1024,
   maxDepth: 64,
   logLevel: 'info',
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 120_000,
+  // Binds wait on the API server (up to 7 s on 429s), so hundreds may be in flight in a burst; they are
+  // small. The byte budget is what bounds memory: two bodies at the body limit (resolveConfig).
+  maxInflight: 1024,
+  maxInflightBytes: 2 * 32 * 1024 * 1024,
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Fills defaults and checks every field; throws a RangeError whose message names the field. */
 export function resolveConfig(partial: Partial<ExtenderConfig> = {}): ExtenderConfig {
-  const c: ExtenderConfig = { ...DEFAULT_CONFIG, ...stripUndefined(partial) };
+  const given = stripUndefined(partial);
+  const bodyLimit = given.bodyLimit ?? DEFAULT_CONFIG.bodyLimit;
+  // Unless given, the byte budget follows the body limit: two bodies at the limit.
+  const c: ExtenderConfig = { ...DEFAULT_CONFIG, maxInflightBytes: 2 * bodyLimit, ...given };
   const fail = (field: string, why: string): never => {
     throw new RangeError(`extender config: ${field} ${why}`);
   };
@@ -44,6 +68,13 @@ export function resolveConfig(partial: Partial<ExtenderConfig> = {}): ExtenderCo
   if (!Number.isInteger(c.maxDepth) || c.maxDepth < 8 || c.maxDepth > 1000) fail('maxDepth', 'must be 8..1000');
   if (!LOG_LEVELS.includes(c.logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) fail('tlsCert/tlsKey', 'must be given together');
+  for (const f of ['headersTimeoutMs', 'requestTimeoutMs', 'keepAliveTimeoutMs', 'maxInflight'] as const) {
+    if (!Number.isInteger(c[f]) || c[f] < 1) fail(f, 'must be a positive integer');
+  }
+  if (c.headersTimeoutMs > c.requestTimeoutMs) fail('headersTimeoutMs', 'must not exceed requestTimeoutMs');
+  if (!Number.isInteger(c.maxInflightBytes) || c.maxInflightBytes < c.bodyLimit) {
+    fail('maxInflightBytes', `must be an integer ≥ bodyLimit (${c.bodyLimit})`);
+  }
   return c;
 }
 

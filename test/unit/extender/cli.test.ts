@@ -35,6 +35,12 @@ describe('smartmig extender flags', () => {
       bodyLimit: 2048,
       maxDepth: 20,
       logLevel: 'debug',
+      // No flags (yet): the defaults; the byte budget in flight follows the body limit.
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 120_000,
+      maxInflight: 1024,
+      maxInflightBytes: 4096,
     });
   });
 
