@@ -192,6 +192,7 @@ describe('Helm chart charts/smartmig', () => {
         'PodDisruptionBudget',
         'MutatingWebhookConfiguration',
         'FlowSchema',
+        'NetworkPolicy',
       ]),
     );
     const input = rendered.map((o) => JSON.stringify(o)).join('\n');
@@ -459,7 +460,7 @@ describe('Helm chart charts/smartmig', () => {
           JSON.parse(deployments.stdout) as { items: { metadata: { name: string }; spec: { replicas: number } }[] }
         ).items.map((d) => [d.metadata.name.slice(release.length + 1), d.spec.replicas]),
       );
-      expect(replicas).toEqual({ 'smartmig-operator': 2, 'smartmig-extender': 1, 'smartmig-scheduler': 1 });
+      expect(replicas).toEqual({ 'smartmig-operator': 2, 'smartmig-extender': 2, 'smartmig-scheduler': 1 });
     });
 
     it('grants each ServiceAccount what its component does', async () => {
