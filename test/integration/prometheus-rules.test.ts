@@ -37,7 +37,9 @@ function promtool(args: readonly string[]): Promise<{ code: number; out: string 
   return new Promise((resolvePromise) => {
     execFile(binary, [...args], { timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
-      resolvePromise({ code, out: `${stdout}${stderr}${error && code === 127 ? error.message : ''}` });
+      const missing =
+        code === 127 ? `${error?.message}: install promtool (apt-get install prometheus) or set $PROMTOOL` : '';
+      resolvePromise({ code, out: `${stdout}${stderr}${missing}` });
     });
   });
 }
