@@ -2,6 +2,7 @@
 // listens; main.ts listens, tests call inject(). Routes: /scheduler/{filter,prioritize,bind}, /mutate,
 // /healthz, /readyz, /metrics.
 import { STATUS_CODES } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { ProfileBook } from '../policy/workload/job.js';
 import type { Binder } from './binder.js';
@@ -34,8 +35,15 @@ export interface ExtenderDeps {
   readonly ready?: () => boolean;
   /** A pino logger; without one the app logs nothing. */
   readonly logger?: FastifyBaseLogger;
-  /** TLS key and certificate (PEM) when serving HTTPS, as the API server requires of webhooks. */
-  readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** TLS key and certificate (PEM) when serving HTTPS, as the API server requires of webhooks; a client
+   * CA with requestCert for mutual TLS (tls.ts serverTlsOptions). */
+  readonly https?: {
+    readonly key: string | Buffer;
+    readonly cert: string | Buffer;
+    readonly ca?: string | Buffer;
+    readonly requestCert?: boolean;
+    readonly rejectUnauthorized?: boolean;
+  };
 }
 
 export function buildExtender(deps: ExtenderDeps): FastifyInstance {
@@ -68,6 +76,19 @@ export function buildExtender(deps: ExtenderDeps): FastifyInstance {
     const verb = req.routeOptions.config.verb;
     if (!verb) {
       done();
+      return;
+    }
+    // Mutual TLS: only a client whose certificate chains to the client CA may schedule (the API server,
+    // which calls /mutate on the same port, usually has none).
+    if (deps.https?.requestCert && verb !== 'mutate' && !(req.raw.socket as TLSSocket).authorized) {
+      ctx.metrics.decisions.inc({ verb, outcome: 'unauthenticated' });
+      const why = (req.raw.socket as TLSSocket).authorizationError;
+      void reply.code(403).send({
+        statusCode: 403,
+        code: 'SMARTMIG_CLIENT_CERT_REQUIRED',
+        error: 'Forbidden',
+        message: `/scheduler/* needs a client certificate signed by the extender's client CA (${String(why ?? 'none sent')})`,
+      });
       return;
     }
     const declared = Number(req.headers['content-length']);

@@ -9,6 +9,10 @@ export interface ExtenderConfig {
   readonly kubeconfig?: string;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  /** A CA: /scheduler/* then requires a client certificate that chains to it (mutual TLS, tls.ts). */
+  readonly tlsClientCa?: string;
+  /** How often the TLS files are read again to pick up a renewed certificate. */
+  readonly tlsReloadMs: number;
   readonly heuristic: PlacementName;
   /** Objective weight a of ET = (a·e + t)/(a + 1), per W·min. */
   readonly etWeight: number;
@@ -41,6 +45,7 @@ export const DEFAULT_CONFIG: ExtenderConfig = {
   bodyLimit: 32 * 1024 * 1024,
   maxDepth: 64,
   logLevel: 'info',
+  tlsReloadMs: 10_000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 120_000,
@@ -68,7 +73,14 @@ export function resolveConfig(partial: Partial<ExtenderConfig> = {}): ExtenderCo
   if (!Number.isInteger(c.maxDepth) || c.maxDepth < 8 || c.maxDepth > 1000) fail('maxDepth', 'must be 8..1000');
   if (!LOG_LEVELS.includes(c.logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) fail('tlsCert/tlsKey', 'must be given together');
-  for (const f of ['headersTimeoutMs', 'requestTimeoutMs', 'keepAliveTimeoutMs', 'maxInflight'] as const) {
+  if (c.tlsClientCa !== undefined && c.tlsCert === undefined) fail('tlsClientCa', 'needs tlsCert and tlsKey');
+  for (const f of [
+    'tlsReloadMs',
+    'headersTimeoutMs',
+    'requestTimeoutMs',
+    'keepAliveTimeoutMs',
+    'maxInflight',
+  ] as const) {
     if (!Number.isInteger(c[f]) || c[f] < 1) fail(f, 'must be a positive integer');
   }
   if (c.headersTimeoutMs > c.requestTimeoutMs) fail('headersTimeoutMs', 'must not exceed requestTimeoutMs');

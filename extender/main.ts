@@ -1,5 +1,5 @@
 // The running service: kubeconfig → informers → app → listen. The only place that opens a socket.
-import { readFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -13,6 +13,7 @@ import { startInformers, type Informers } from './informers.js';
 import { limitHeapGrowth } from './heap.js';
 import { createMetrics } from './metrics.js';
 import { PartitionPolicies } from './partitions.js';
+import { readTls, reloadTls, serverTlsOptions } from './tls.js';
 
 export interface RunningExtender {
   readonly app: FastifyInstance;
@@ -33,10 +34,12 @@ export async function startExtender(partial: Partial<ExtenderConfig>): Promise<R
   const metrics = createMetrics({ processMetrics: true });
   const policies = new PartitionPolicies(book, cache, log);
   // Read before the informers start: a bad file must end the process, not leave watches running.
-  const https =
+  const files =
     config.tlsCert && config.tlsKey
-      ? { cert: readPem('--tls-cert', config.tlsCert), key: readPem('--tls-key', config.tlsKey) }
+      ? { cert: config.tlsCert, key: config.tlsKey, clientCa: config.tlsClientCa }
       : undefined;
+  const tls = files ? readTls(files) : undefined;
+  const https = tls ? serverTlsOptions(tls) : undefined;
   const informers = startInformers({ kc, core, cache, policies, clock: Date.now, log, metrics });
   const app = buildExtender({
     cache,
@@ -55,24 +58,17 @@ export async function startExtender(partial: Partial<ExtenderConfig>): Promise<R
     informers.stop();
     throw err;
   }
-  log.info({ address, heuristic: config.heuristic }, 'smartmig extender listening');
+  log.info({ address, heuristic: config.heuristic, mutualTls: !!config.tlsClientCa }, 'smartmig extender listening');
+  const stopReload =
+    files && tls ? reloadTls(app.server as HttpsServer, files, tls, log, config.tlsReloadMs) : () => undefined;
   return {
     app,
     informers,
     url: address,
     close: async () => {
+      stopReload();
       informers.stop();
       await app.close();
     },
   };
-}
-
-function readPem(flag: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new RangeError(`${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-      cause: err,
-    });
-  }
 }

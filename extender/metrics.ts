@@ -30,7 +30,7 @@ export function createMetrics(opts: { registry?: Registry; processMetrics?: bool
     }),
     decisions: new Counter({
       name: 'smartmig_extender_decisions_total',
-      help: 'Answers by verb and outcome (filter: fit/no_fit; prioritize: scored; bind: bound/already_bound/conflict/not_found/refused/error; mutate: patched/allowed/denied; any: bad_request, overloaded).',
+      help: 'Answers by verb and outcome (filter: fit/no_fit; prioritize: scored; bind: bound/already_bound/conflict/not_found/refused/error; mutate: patched/allowed/denied; any: bad_request, overloaded, unauthenticated).',
       labelNames: ['verb', 'outcome'],
       registers,
     }),

@@ -21,6 +21,7 @@ Flags:
   --kubeconfig FILE   cluster credentials; default ${KUBECONFIG_ORDER}
   --tls-cert FILE     serve HTTPS with this certificate (PEM); webhooks require HTTPS
   --tls-key FILE      its private key (PEM)
+  --tls-client-ca FILE  /scheduler/* then needs a client certificate signed by this CA (mutual TLS)
   --heuristic NAME    placement heuristic (${PLACEMENTS.join(', ')}); default ${DEFAULT_CONFIG.heuristic}
   --et-weight A       energy weight a of ET = (a·e + t)/(a + 1), per W·min; default ${DEFAULT_CONFIG.etWeight}
   --body-limit BYTES  largest request body; default ${DEFAULT_CONFIG.bodyLimit}
@@ -33,6 +34,7 @@ const FLAGS = {
   kubeconfig: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'tls-client-ca': { type: 'string' },
   heuristic: { type: 'string' },
   'et-weight': { type: 'string' },
   'body-limit': { type: 'string' },
@@ -51,6 +53,7 @@ export function extenderConfigFromArgs(argv: string[]): ExtenderConfig {
       kubeconfig: stringFlag(p, 'kubeconfig'),
       tlsCert: stringFlag(p, 'tls-cert'),
       tlsKey: stringFlag(p, 'tls-key'),
+      tlsClientCa: stringFlag(p, 'tls-client-ca'),
       heuristic: heuristic === undefined ? undefined : oneOf('heuristic', heuristic, PLACEMENTS),
       etWeight: numberFlag(p, 'et-weight', DEFAULT_CONFIG.etWeight, { min: 0 }),
       bodyLimit: numberFlag(p, 'body-limit', DEFAULT_CONFIG.bodyLimit, { integer: true, min: 1024 }),
