@@ -3,10 +3,15 @@
 // ServiceAccount, and `ignorable: false` in the scheduler's configuration. The objects are also applied
 // with a server-side dry run by test/integration/helm.test.ts.
 import { execFile } from 'node:child_process';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { buildExtender } from '../../extender/app.js';
+import { ClusterCache } from '../../extender/cache.js';
+import { serverTlsOptions } from '../../extender/tls.js';
+import { ProfileBook } from '../../policy/workload/job.js';
 import { REPO_ROOT, readLocalCluster } from '../support/cluster.js';
 
 const run = promisify(execFile);
@@ -104,5 +109,81 @@ describe('the chart keeps the extender available and reachable only by its calle
     const cm = find(await render(), 'ConfigMap', 'rel-smartmig-scheduler');
     const config = parse(cm?.data?.['config.yaml'] ?? '') as { extenders: { ignorable: boolean }[] };
     expect(config.extenders[0]?.ignorable).toBe(false);
+  });
+});
+
+/** POSTs `{}` to the extender over HTTPS as the chart's scheduler would, with or without its client pair. */
+function schedulerCall(
+  port: number,
+  path: string,
+  tls: { ca: Buffer; servername: string; cert?: Buffer; key?: Buffer },
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        agent: false,
+        ...tls,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
+describe('mutual TLS between the chart scheduler and the extender (extender.mutualTls.enabled)', () => {
+  it("wires the scheduler's client certificate and the extender's client CA so that the extender accepts exactly it", async () => {
+    const objs = await render('extender.mutualTls.enabled=true');
+    const config = parse(find(objs, 'ConfigMap', 'rel-smartmig-scheduler')?.data?.['config.yaml'] ?? '') as {
+      extenders: { tlsConfig: Record<string, string> }[];
+    };
+    expect(config.extenders[0]?.tlsConfig).toMatchObject({
+      certFile: '/etc/smartmig/extender-client/tls.crt',
+      keyFile: '/etc/smartmig/extender-client/tls.key',
+    });
+    const extender = find(objs, 'Deployment', 'rel-smartmig-extender')?.spec as {
+      template: {
+        spec: { containers: { args: string[] }[]; volumes: { name: string; secret?: { secretName: string } }[] };
+      };
+    };
+    expect(extender.template.spec.containers[0]?.args).toContain('--tls-client-ca=/etc/smartmig/client-ca/ca.crt');
+    expect(extender.template.spec.volumes.find((v) => v.name === 'client-ca')?.secret?.secretName).toBe(
+      'rel-smartmig-extender-client',
+    );
+    const pem = (name: string, key: string) =>
+      Buffer.from(String((find(objs, 'Secret', name) as { data: Record<string, string> }).data[key]), 'base64');
+    const serving = {
+      cert: pem('rel-smartmig-extender-tls', 'tls.crt'),
+      key: pem('rel-smartmig-extender-tls', 'tls.key'),
+    };
+    const app = buildExtender({
+      cache: new ClusterCache(new ProfileBook()),
+      binder: { bind: async () => ({ outcome: 'bound', message: '' }), readPod: async () => undefined },
+      https: serverTlsOptions({ ...serving, ca: pem('rel-smartmig-extender-client', 'ca.crt') }),
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const trust = { ca: pem('rel-smartmig-extender-tls', 'ca.crt'), servername: 'rel-smartmig-extender.gpu-sys.svc' };
+      const client = {
+        cert: pem('rel-smartmig-extender-client', 'tls.crt'),
+        key: pem('rel-smartmig-extender-client', 'tls.key'),
+      };
+      // 400: past the certificate check, the empty body fails validation.
+      expect(await schedulerCall(port, '/scheduler/bind', { ...trust, ...client })).toBe(400);
+      expect(await schedulerCall(port, '/scheduler/bind', trust)).toBe(403);
+      // A certificate the extender serves with is no client certificate of the scheduler's CA.
+      expect(await schedulerCall(port, '/scheduler/bind', { ...trust, ...serving })).toBe(403);
+    } finally {
+      await app.close();
+    }
   });
 });
