@@ -125,19 +125,46 @@ function decideGreedy(view: ClusterView, limits: Limits, layoutsFor: LayoutsFor)
     if (isCandidate(g, view.now, minDwell, drainBusy)) candidates.push(g);
     else coverWithFreeSlices(settled(g), lack);
   }
-  const pool = candidates.map((g) => toCandidate(g, lack));
+  const pool = new Pool(candidates.map((g) => toCandidate(g, lack)));
   if (![...lack.values()].some((l) => l.length > 0)) return [];
 
   const changes: LayoutChange[] = [];
   while (changes.length < maxChanges) {
     const move = bestMove(pool, lack, layoutsFor);
     if (!move) break;
-    const chosen = move.cls[0] as Candidate;
+    const chosen = pool.take(move.cls);
     apply(chosen, move.layout, lack);
-    pool.splice(pool.indexOf(chosen), 1);
     changes.push({ gpu: chosen.gpu.id, layout: move.layout });
   }
   return changes;
+}
+
+/**
+ * The candidates in classes of equivalent ones, each class in GPU id order. A move's score depends on the
+ * GPU's layout, whether it is busy and how many demands of each profile its free slices cover, so
+ * candidates that agree on those are scored once, and the lowest id of a class is the one a tie picks.
+ * Classes are built once: a chosen candidate leaves the pool, and no other candidate's class changes.
+ */
+class Pool {
+  readonly idle: Candidate[][] = [];
+  readonly busy: Candidate[][] = [];
+
+  constructor(candidates: readonly Candidate[]) {
+    const byKey = new Map<string, Candidate[]>();
+    for (const c of candidates) {
+      let cls = byKey.get(c.key);
+      if (!cls) {
+        byKey.set(c.key, (cls = []));
+        (c.gpu.busy.some(Boolean) ? this.busy : this.idle).push(cls);
+      }
+      cls.push(c);
+    }
+  }
+
+  /** Removes and returns the class's first candidate (the lowest id). */
+  take(cls: Candidate[]): Candidate {
+    return cls.shift() as Candidate;
+  }
 }
 
 /** Pending deadlines per profile, each list earliest first. */
@@ -168,8 +195,8 @@ function toCandidate(g: GpuState, lack: Map<string, number[]>): Candidate {
     if (!list || list.length === 0) continue;
     used.set(profile, takeEarliest(list, n));
   }
-  const usedKey = [...used.entries()].map(([p, d]) => `${p}:${d.join('/')}`).join(';');
-  const busyKey = g.busy.map((b) => (b ? 1 : 0)).join('');
+  const usedKey = [...used.entries()].map(([p, d]) => `${p}:${d.length}`).join(';');
+  const busyKey = g.busy.some(Boolean) ? 'busy' : 'idle';
   return { gpu: g, used, key: `${g.model.name}|${layoutKey(g.layout)}|${busyKey}|${usedKey}` };
 }
 
@@ -190,58 +217,102 @@ function profileSetFor(model: GpuModel, lack: Map<string, number[]>): string[] {
     .sort();
 }
 
-/** The best move over all candidate classes and layouts, or undefined when nothing gains. */
-function bestMove(pool: readonly Candidate[], lack: Map<string, number[]>, layoutsFor: LayoutsFor): Move | undefined {
-  const classes = new Map<string, Candidate[]>();
-  for (const c of pool) {
-    const list = classes.get(c.key);
-    if (list) list.push(c);
-    else classes.set(c.key, [c]);
-  }
-  let best: Move | undefined;
+/**
+ * The best move over all candidate classes and layouts, or undefined when nothing gains. An idle GPU's move
+ * beats any busy one's, so busy classes are scored only when no idle one gains.
+ */
+function bestMove(pool: Pool, lack: Map<string, number[]>, layoutsFor: LayoutsFor): Move | undefined {
   const profileSets = new Map<string, string[]>();
-  for (const cls of classes.values()) {
-    const c = cls[0] as Candidate;
-    const model = c.gpu.model;
+  const layoutsOf = (model: GpuModel): Layout[] => {
     let profiles = profileSets.get(model.name);
     if (!profiles) {
       profiles = profileSetFor(model, lack);
       profileSets.set(model.name, profiles);
     }
-    const current = new Set(c.gpu.layout.slices.map(sliceKey));
-    layoutsFor(model, profiles).forEach((layout, layoutIndex) => {
-      const move = score(cls, layout, layoutIndex, lack, current);
-      if (move && (!best || better(move, best))) best = move;
-    });
+    return layoutsFor(model, profiles);
+  };
+  return bestIn(pool.idle, lack, layoutsOf) ?? bestIn(pool.busy, lack, layoutsOf);
+}
+
+function bestIn(
+  classes: readonly Candidate[][],
+  lack: Map<string, number[]>,
+  layoutsOf: (model: GpuModel) => Layout[],
+): Move | undefined {
+  let best: Move | undefined;
+  for (const cls of classes) {
+    const c = cls[0];
+    if (!c) continue;
+    const table = layoutsOf(c.gpu.model);
+    const busy = c.gpu.busy.reduce((n, b) => n + (b ? 1 : 0), 0);
+    let released = 0;
+    for (const d of c.used.values()) released += d.length;
+    for (const { counts, layoutIndex, kept } of choicesFrom(table, c.gpu.layout)) {
+      const s = score(c, counts, released, lack);
+      if (!s) continue;
+      const layout = table[layoutIndex] as Layout;
+      const move = { cls, layout, layoutIndex, gain: s.gain, urgency: s.urgency, released, kept, busy };
+      if (!best || better(move, best)) best = move;
+    }
   }
   return best;
 }
 
+/** Of the layouts with one set of profile counts, the one that keeps most of the GPU's slices (then the first). */
+interface Choice {
+  readonly counts: ReadonlyMap<string, number>;
+  readonly layoutIndex: number;
+  readonly kept: number;
+}
+
+/**
+ * Layouts with the same profile counts cover the same demand, so only the one that keeps most slices of the
+ * current layout can be chosen among them: scoring one per count set instead of every placement makes a
+ * decision on thousands of GPUs cheap. Kept per table and current layout.
+ */
+const CHOICES = new WeakMap<readonly Layout[], Map<string, Choice[]>>();
+function choicesFrom(table: readonly Layout[], current: Layout): Choice[] {
+  let byCurrent = CHOICES.get(table);
+  if (!byCurrent) CHOICES.set(table, (byCurrent = new Map()));
+  const key = layoutKey(current);
+  let choices = byCurrent.get(key);
+  if (choices) return choices;
+  const slices = new Set(current.slices.map(sliceKey));
+  const byCounts = new Map<string, Choice>();
+  table.forEach((layout, layoutIndex) => {
+    const counts = countProfiles(layout);
+    const countsKey = [...counts]
+      .map(([p, n]) => `${p}:${n}`)
+      .sort()
+      .join(',');
+    const kept = layout.slices.reduce((k, s) => k + (slices.has(sliceKey(s)) ? 1 : 0), 0);
+    const seen = byCounts.get(countsKey);
+    if (!seen || kept > seen.kept) byCounts.set(countsKey, { counts, layoutIndex, kept });
+  });
+  choices = [...byCounts.values()];
+  byCurrent.set(key, choices);
+  return choices;
+}
+
+/** Demand a GPU would cover with these profile counts beyond what it covers now, and the most urgent of it. */
 function score(
-  cls: Candidate[],
-  layout: Layout,
-  layoutIndex: number,
+  c: Candidate,
+  counts: ReadonlyMap<string, number>,
+  released: number,
   lack: Map<string, number[]>,
-  current: Set<string>,
-): Move | undefined {
-  const c = cls[0] as Candidate;
+): { gain: number; urgency: number } | undefined {
   let covered = 0;
-  let released = 0;
   let urgency = Infinity;
-  for (const d of c.used.values()) released += d.length;
-  for (const [profile, n] of countProfiles(layout)) {
-    const used = c.used.get(profile) ?? [];
-    const waiting = lack.get(profile) ?? [];
-    const cover = Math.min(n, used.length + waiting.length);
+  for (const [profile, n] of counts) {
+    const used = c.used.get(profile)?.length ?? 0;
+    const waiting = lack.get(profile);
+    const cover = Math.min(n, used + (waiting?.length ?? 0));
     covered += cover;
     // Demands beyond the ones this GPU already served are the newly covered ones.
-    if (cover > used.length) urgency = Math.min(urgency, waiting[0] ?? Infinity);
+    if (cover > used) urgency = Math.min(urgency, waiting?.[0] ?? Infinity);
   }
   const gain = covered - released;
-  if (gain <= 0) return undefined;
-  const kept = layout.slices.reduce((k, s) => k + (current.has(sliceKey(s)) ? 1 : 0), 0);
-  const busy = c.gpu.busy.reduce((n, b) => n + (b ? 1 : 0), 0);
-  return { cls, layout, layoutIndex, gain, urgency, released, kept, busy };
+  return gain > 0 ? { gain, urgency } : undefined;
 }
 
 /**

@@ -1,0 +1,128 @@
+// What one repartitioning decision costs at cluster scale (issue 12): every controller decides once on a view of
+// 8,192 A100-40GB GPUs (1,024 nodes of 8), about two thirds of their slices busy, 2,000 pods waiting and 4,000
+// seen arriving in the last hour. Target: 20 ms per decision for every controller but lookahead, which
+// simulates futures and reports what a decision costs it (and at 64 GPUs, where it is meant to run).
+import { performance } from 'node:perf_hooks';
+import { powerModel } from '../../policy/energy/power.js';
+import { layoutOptions } from '../../policy/evaluate/setting.js';
+import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
+import type { Layout } from '../../policy/mig/layout.js';
+import { deriveRng } from '../../policy/random.js';
+import type {
+  Arrival,
+  ClusterView,
+  GpuState,
+  PendingDemand,
+  Repartitioner,
+  RunningWork,
+} from '../../policy/repartition/controller.js';
+import { greedyRepartitioner } from '../../policy/repartition/greedy.js';
+import { lookaheadRepartitioner } from '../../policy/repartition/lookahead.js';
+import { scheduleRepartitioner } from '../../policy/repartition/schedule.js';
+import { staticRepartitioner } from '../../policy/repartition/static.js';
+import { DEFAULT_LIMITS } from '../../policy/repartition/targets.js';
+import { PAPER_ET_WEIGHT } from '../../policy/sim/config.js';
+import { PAPER_PROFILES, ProfileBook } from '../../policy/workload/job.js';
+import { median, peakRssMiB, printFigures, type Figure } from './report.js';
+
+const model = findGpuModel('A100-40GB') as GpuModel;
+const options = layoutOptions(model);
+const NOW = 600;
+
+/** A seeded view of `count` GPUs: paper layouts, busy slices with their jobs, waiting work and recent arrivals. */
+function view(count: number): ClusterView {
+  const rng = deriveRng(1, `decision-bench@${count}`);
+  const gpus: GpuState[] = [];
+  const running: RunningWork[] = [];
+  for (let id = 0; id < count; id++) {
+    const layout = options[rng.int(options.length)] as Layout;
+    const busy = layout.slices.map(() => rng.next() < 0.67);
+    busy.forEach((b, slice) => {
+      if (b) running.push({ gpu: id, slice, end: NOW + 5 + rng.next() * 60, deadline: NOW + rng.next() * 90 });
+    });
+    gpus.push({ id, model, layout, node: id >> 3, index: id & 7, busy, reconfiguring: false, lastChange: -Infinity });
+  }
+  const job = (release: number): Arrival => ({
+    release,
+    deadline: release + 10 + rng.next() * 60,
+    work: 5 + rng.next() * 40,
+    profile: (PAPER_PROFILES[rng.int(PAPER_PROFILES.length)] as { name: string }).name,
+  });
+  const scale = count / 8192;
+  const arrivals = Array.from({ length: Math.ceil(4000 * scale) }, (_, i) => job(NOW - 60 + (60 * i) / (4000 * scale)));
+  const waiting = arrivals.slice(-Math.ceil(2000 * scale));
+  const profiles = model.profiles.map((p) => p.name);
+  const pending: PendingDemand[] = waiting.map((a) => ({
+    profile: profiles[rng.int(profiles.length)] as string,
+    deadline: a.deadline,
+  }));
+  return { now: NOW, gpus, pending, arrivals, waiting, running };
+}
+
+/** Median milliseconds of `decide` over fresh controllers (a controller may keep state between decisions). */
+function timeDecision(make: () => Repartitioner, v: ClusterView, runs: number): { ms: number; changes: number } {
+  const times: number[] = [];
+  let changes = 0;
+  for (let i = 0; i < runs + 2; i++) {
+    const c = make();
+    const t0 = performance.now();
+    changes = c.decide(v).length;
+    if (i >= 2) times.push(performance.now() - t0); // the first runs warm the JIT
+  }
+  return { ms: median(times), changes };
+}
+
+const big = view(8192);
+const half = options.length >> 1;
+const phases = [
+  { fromMin: 0, layouts: [options[0] as Layout] },
+  { fromMin: 480, layouts: [options[half] as Layout] },
+];
+const CONTROLLERS: [string, () => Repartitioner][] = [
+  ['static / best-static', staticRepartitioner],
+  ['twice-daily (switching now)', () => scheduleRepartitioner('twice-daily', phases)],
+  ['greedy, drains busy GPUs', () => greedyRepartitioner({ drainBusy: true })],
+  ['greedy, idle GPUs only', () => greedyRepartitioner({ drainBusy: false })],
+];
+
+const figures: Figure[] = [];
+for (const [name, make] of CONTROLLERS) {
+  const { ms, changes } = timeDecision(make, big, 10);
+  figures.push({
+    name: `${name}: one decision`,
+    value: ms,
+    unit: `ms (${changes} targets)`,
+    target: '< 20 ms',
+    met: ms < 20,
+  });
+}
+
+const lookahead = () =>
+  lookaheadRepartitioner({
+    model,
+    mode: 'cluster',
+    placement: 'cedf',
+    profiles: new ProfileBook(),
+    powerTable: (m) => powerModel(m).table,
+    etWeight: PAPER_ET_WEIGHT,
+    reconfigureMin: 0.5,
+    gpusPerNode: 8,
+    limits: DEFAULT_LIMITS,
+    candidates: options,
+    seed: 1,
+  });
+for (const count of [64, 8192]) {
+  const c = lookahead();
+  const v = count === 8192 ? big : view(count);
+  const t0 = performance.now();
+  const changes = c.decide(v).length;
+  const ms = performance.now() - t0;
+  figures.push({ name: `lookahead, ${count} GPUs: one decision`, value: ms, unit: `ms (${changes} targets)` });
+  figures.push({
+    name: `lookahead, ${count} GPUs: futures simulated`,
+    value: c.cost.rollouts,
+    unit: 'rollouts of 2 h',
+  });
+}
+figures.push({ name: 'peak resident memory (whole process)', value: peakRssMiB(), unit: 'MiB' });
+printFigures('repartitioning decisions, 8,192 A100-40GB GPUs (1,024 nodes), 2,000 pods waiting', figures);
