@@ -1,4 +1,4 @@
-// Energy lower bound of a workload on m MIG GPUs (MODEL.md §7).
+// Energy lower bound of a workload on m MIG GPUs (docs/model.md §7).
 import type { GpuModel } from '../mig/catalog.js';
 import type { Job } from '../workload/job.js';
 import { minPreemptiveMakespan, type LinearJob } from './makespan.js';
@@ -36,7 +36,7 @@ export function linearise(jobs: readonly Job[], computeSlices: number): LinearJo
  * finishes no earlier than C*: a job on k slices advances at rate ≤ k/K of a whole GPU, one slice at a time,
  * which is a preemptive schedule of the linearised jobs on m machines. Using the minimum slope instead of
  * the chord keeps the bound valid for a power curve that dips below its chord; for the paper's curves the
- * two are the same and this is exactly MODEL.md §7.
+ * two are the same and this is exactly docs/model.md §7.
  */
 export function energyLowerBound(jobs: readonly Job[], opts: EnergyBoundOptions): EnergyLowerBound {
   const { gpus, model, power } = opts;

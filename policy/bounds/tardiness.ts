@@ -1,4 +1,4 @@
-// Tardiness lower bound (MODEL.md §7): a time-indexed MIP on m whole GPUs, solved with HiGHS.
+// Tardiness lower bound (docs/model.md §7): a time-indexed MIP on m whole GPUs, solved with HiGHS.
 import type { Job } from '../workload/job.js';
 import { linearise } from './energy.js';
 import { loadHighs } from './highs.js';

@@ -1,3 +1,3 @@
-// Power models and energy accounting (MODEL.md §3).
+// Power models and energy accounting (docs/model.md §3).
 export * from './power.js';
 export * from './meter.js';

@@ -1,5 +1,5 @@
 // Energy accounting: a GPU's energy is the integral over time of its power at the current number of busy
-// compute slices (MODEL.md §3). Times are minutes, energy W·min (the paper's unit).
+// compute slices (docs/model.md §3). Times are minutes, energy W·min (the paper's unit).
 import type { PowerModel } from './power.js';
 
 /** A change of a GPU's busy compute slices at a time. */

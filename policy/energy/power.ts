@@ -1,4 +1,4 @@
-// GPU power as a function of how many compute slices are busy (MODEL.md §3).
+// GPU power as a function of how many compute slices are busy (docs/model.md §3).
 //
 // Only the A100-40GB curve is measured (the paper, at a 250 W cap). For the other models no per-slice
 // measurement is published, so we assume the A100 curve's shape, indexed by the busy share of the GPU's
@@ -21,7 +21,7 @@ export interface PowerSpec {
 }
 
 export const POWER_SPECS: Readonly<Record<GpuModelName, PowerSpec>> = {
-  'A100-40GB': { idleWatts: 40, busyWatts: 248.5, source: 'measured per slice (MODEL.md §3), 250 W cap' },
+  'A100-40GB': { idleWatts: 40, busyWatts: 248.5, source: 'measured per slice (docs/model.md §3), 250 W cap' },
   'A100-80GB': {
     idleWatts: 50,
     busyWatts: 400,

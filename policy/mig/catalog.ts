@@ -1,4 +1,4 @@
-// GPU models and their MIG profiles as data (MODEL.md §1, NVIDIA MIG User Guide). Shared code asks this
+// GPU models and their MIG profiles as data (docs/model.md §1, NVIDIA MIG User Guide). Shared code asks this
 // table; it never branches on a profile or model name.
 
 export type GpuModelName = 'A100-40GB' | 'A100-80GB' | 'H100-80GB' | 'H200-141GB' | 'A30-24GB';

@@ -1,4 +1,4 @@
-// The twelve A100-40GB configurations the SMART-MIG paper works with (MODEL.md §1), and their analogues
+// The twelve A100-40GB configurations the SMART-MIG paper works with (docs/model.md §1), and their analogues
 // on other GPUs with the same 8-memory-slice geometry. A GPU's local state in the learned controller is
 // its configuration number.
 import type { GpuModel, MigProfile } from './catalog.js';

@@ -1,4 +1,4 @@
-// Categorical EDF's job classes (MODEL.md §5): how much a job gains from big slices.
+// Categorical EDF's job classes (docs/model.md §5): how much a job gains from big slices.
 import { speedupOn, type SpeedupProfile } from '../workload/job.js';
 
 export type CedfClass = 1 | 2 | 3 | 4;

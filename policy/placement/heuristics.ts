@@ -1,4 +1,4 @@
-// The paper's placement heuristics (MODEL.md §5) over a FreeSlices index. Each is a job order plus a rule
+// The paper's placement heuristics (docs/model.md §5) over a FreeSlices index. Each is a job order plus a rule
 // for picking a free slice; the simulator and the extender share them.
 import type { Rng } from '../random.js';
 import type { Job, ProfileBook } from '../workload/job.js';

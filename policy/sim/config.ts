@@ -12,7 +12,7 @@ import type { GpuSpec } from './sim-cluster.js';
 export const SIM_MODES = ['paper', 'cluster'] as const;
 export type SimMode = (typeof SIM_MODES)[number];
 
-/** ET weight a ≈ 0.19 per 10^6 W·min (MODEL.md §4). */
+/** ET weight a ≈ 0.19 per 10^6 W·min (docs/model.md §4). */
 export const PAPER_ET_WEIGHT = 0.19e-6;
 
 /** A job already running when the run starts (cluster mode): it keeps its slice until `endMin`. */

@@ -1,5 +1,5 @@
 // A binary min-heap of events ordered by (time, priority, sequence number), so that events at equal times
-// never depend on heap order (STYLE.md §4).
+// never depend on heap order (a seed must give the same run).
 
 export interface Timed {
   readonly time: number;

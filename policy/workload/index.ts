@@ -1,4 +1,4 @@
-// Jobs, speed-up profiles, the paper's generator and the openb trace reader (MODEL.md §2, docs/workloads.md).
+// Jobs, speed-up profiles, the paper's generator and the openb trace reader (docs/model.md §2, docs/workloads.md).
 export * from './job.js';
 export * from './csv.js';
 export * from './paper-generator.js';

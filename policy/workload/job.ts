@@ -1,4 +1,4 @@
-// Jobs and speed-up profiles (MODEL.md §2). Times are minutes from the start of the workload.
+// Jobs and speed-up profiles (docs/model.md §2). Times are minutes from the start of the workload.
 
 export type JobKind = 'training' | 'inference';
 

@@ -1,4 +1,4 @@
-// The paper's synthetic workload (MODEL.md §2): diurnal Poisson arrivals, an 80/20 inference/training mix,
+// The paper's synthetic workload (docs/model.md §2): diurnal Poisson arrivals, an 80/20 inference/training mix,
 // lognormal training and exponential inference work, deadlines a little looser than the whole-GPU time.
 import { deriveRng, type Rng } from '../random.js';
 import { PAPER_PROFILES, speedupOn, type Job, type SpeedupProfile } from './job.js';
