@@ -20,7 +20,9 @@ export const CONTROLLERS: ReadonlyMap<string, ControllerEntry> = new Map<string,
     { takesModel: false, make: (p) => greedyRepartitioner({ minDwell: p.minDwellMs / 60_000, drainBusy: false }) },
   ],
   ['static', { takesModel: false, make: () => staticRepartitioner() }],
-  ['twice-daily', { takesModel: false, actsOnTime: true, make: timetable }],
+  // Two phases a day, or a phase per block of the day: both follow the policy's schedule.
+  ['twice-daily', { takesModel: false, actsOnTime: true, takesSchedule: true, make: timetable }],
+  ['timetable', { takesModel: false, actsOnTime: true, takesSchedule: true, make: timetable }],
 ]);
 
 /**
@@ -36,7 +38,7 @@ function timetable(p: ResolvedPolicy): Repartitioner {
       return r.ok ? r.targets[g.index ?? 0]?.layout : undefined;
     },
   }));
-  return timetableRepartitioner('twice-daily', phases);
+  return timetableRepartitioner(p.controller, phases);
 }
 
 /**

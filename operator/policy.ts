@@ -16,7 +16,8 @@ export type { GpuTarget } from './migparted.js';
  * - `InvalidDuration`: a limit is not a duration.
  * - `DuplicateGpu`: two static entries name the same GPU.
  * - `ModelNotSupported`: `dynamic.model` is set for a controller that takes no model.
- * - `InvalidSchedule`: twice-daily without a timetable, a timetable for another controller, or a time twice.
+ * - `InvalidSchedule`: twice-daily or timetable without a schedule, a schedule for another controller, or a time
+ *   twice.
  */
 export type SpecIssueCode =
   | 'InvalidLayout'
@@ -179,7 +180,8 @@ export function resolvePolicy(mp: MigPartition, controllers: ReadonlyMap<string,
     // With a declared model the layouts can be checked before any node shows up.
     if (gpuModel) issues.push(...staticIssues(policy.staticEntries, gpuModel));
   }
-  issues.push(...scheduleIssues(policy, spec.dynamic?.schedule, gpuModel));
+  const takesSchedule = controllers.get(controller)?.takesSchedule === true;
+  issues.push(...scheduleIssues(policy, takesSchedule, spec.dynamic?.schedule, gpuModel));
   return policy;
 }
 
@@ -189,16 +191,17 @@ function clockMinutes(text: string): number {
   return (h ?? 0) * 60 + (m ?? 0);
 }
 
-/** A timetable belongs to twice-daily, which needs one; its layouts are checked as static ones are. */
+/** A schedule belongs to the controllers that follow one, which need it; its layouts are checked as static ones are. */
 function scheduleIssues(
   policy: ResolvedPolicy,
+  takesSchedule: boolean,
   schedule: readonly { from: string; layouts: GpuLayoutEntry[] }[] | undefined,
   model: GpuModel | undefined,
 ): SpecIssue[] {
-  const wants = policy.mode === 'Dynamic' && policy.controller === 'twice-daily';
+  const wants = policy.mode === 'Dynamic' && takesSchedule;
   const path = 'spec.dynamic.schedule';
   if (wants && !schedule?.length)
-    return [{ code: 'InvalidSchedule', path, message: 'controller twice-daily needs a schedule' }];
+    return [{ code: 'InvalidSchedule', path, message: `controller ${policy.controller} needs a schedule` }];
   if (!wants && schedule !== undefined)
     return [{ code: 'InvalidSchedule', path, message: `controller ${policy.controller} takes no schedule` }];
   const issues: SpecIssue[] = [];

@@ -18,8 +18,8 @@ const help = `smartmig compare: score repartitioning controllers against each ot
 
 Usage: smartmig compare [flags]
 
-Each controller is tuned on the search seeds (best-static and twice-daily search layouts there; dynamic
-controllers start from the best static layout) and scored on the evaluation seeds, which must differ.
+Each controller is tuned on the search seeds (best-static, twice-daily and timetable search layouts there;
+dynamic controllers start from the best static layout) and scored on the evaluation seeds, which must differ.
 Figures are means over the evaluation seeds with 95 % intervals; the last column is the paired ET
 improvement against the baseline (1 − ET/ET_baseline, seed by seed).
 
@@ -27,8 +27,8 @@ ${CLUSTER_HELP.replace('initial layout per GPU', 'layouts of the static controll
 ${WORKLOAD_HELP.replace('(default 1)', '(evaluation seeds; default 101-120)')}
   --search-seeds LIST   seeds the controllers are searched or trained on (default 1-3)
   --controllers C[,C]   ${CONTROLLERS.join(', ')}
-                        (default static,best-static,twice-daily,greedy; hindsight searches every
-                        evaluation day and takes minutes)
+                        (default static,best-static,twice-daily,timetable,greedy; hindsight
+                        searches every evaluation day and takes minutes)
   --baseline C          the row others are measured against (default best-static)
   --placement P[,P]     ${PLACEMENTS.join(', ')} (default cedf)
   --mode M              paper or cluster (default cluster)
@@ -116,7 +116,7 @@ export const command: Command = {
     const mode = oneOf('mode', stringFlag(p, 'mode', 'cluster'), SIM_MODES);
     const controllers = listFlag<ControllerName>(
       'controllers',
-      stringFlag(p, 'controllers', 'static,best-static,twice-daily,greedy'),
+      stringFlag(p, 'controllers', 'static,best-static,twice-daily,timetable,greedy'),
       CONTROLLERS,
     );
     const baseline = oneOf('baseline', stringFlag(p, 'baseline', 'best-static'), CONTROLLERS);

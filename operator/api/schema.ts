@@ -174,8 +174,9 @@ const dynamicSpec = named('DynamicSpec', {
     controller: {
       type: 'string',
       description:
-        'The controller that decides layouts: greedy (carves what pending pods ask for), twice-daily (follows ' +
-        'schedule), static (keeps layouts as they are).',
+        'The controller that decides layouts: greedy (carves what pending pods ask for), twice-daily and ' +
+        'timetable (follow schedule: two phases a day, or one per block of the day), static (keeps layouts as ' +
+        'they are).',
       default: 'greedy',
       pattern: '^[a-z][a-z0-9-]*$',
       maxLength: 63,
@@ -191,7 +192,7 @@ const dynamicSpec = named('DynamicSpec', {
     schedule: {
       type: 'array',
       description:
-        'The timetable of controller twice-daily (required there, refused elsewhere): from each time of day ' +
+        'The timetable of controllers twice-daily and timetable (required there, refused elsewhere): from each time of day ' +
         "(UTC) on, every selected GPU aims at its entry's layout; busy GPUs drain first. `smartmig compare` " +
         'searches a good one for a workload.',
       minItems: 1,
@@ -221,8 +222,8 @@ const dynamicSpec = named('DynamicSpec', {
   },
   'x-kubernetes-validations': [
     {
-      rule: "(has(self.controller) && self.controller == 'twice-daily') == has(self.schedule)",
-      message: 'schedule is required by controller twice-daily and taken by no other',
+      rule: "(has(self.controller) && self.controller in ['twice-daily', 'timetable']) == has(self.schedule)",
+      message: 'schedule is required by controllers twice-daily and timetable and taken by no other',
     },
   ],
 });

@@ -11,7 +11,10 @@ import {
   scheduleStart,
   searchBestStatic,
   searchHindsight,
+  searchTimetable,
   searchTwiceDaily,
+  TIMETABLE_BLOCK_MIN,
+  type ScheduleFound,
   type StaticFound,
 } from '../search/layout-search.js';
 import { powerModel } from '../energy/power.js';
@@ -21,7 +24,15 @@ import { layoutOptions, runDay, type Setting } from './setting.js';
 
 const PROFILES = new ProfileBook();
 
-export const CONTROLLERS = ['static', 'best-static', 'twice-daily', 'greedy', 'lookahead', 'hindsight'] as const;
+export const CONTROLLERS = [
+  'static',
+  'best-static',
+  'twice-daily',
+  'timetable',
+  'greedy',
+  'lookahead',
+  'hindsight',
+] as const;
 export type ControllerName = (typeof CONTROLLERS)[number];
 
 export interface ControllerPlan {
@@ -64,6 +75,7 @@ export function scheduleText(setting: Setting, phases: readonly SchedulePhase[])
 /** Prepares controllers for one setting, sharing the best static search between them. */
 export class Planner {
   private staticFound?: StaticFound;
+  private timetableFound?: ScheduleFound & { readonly x: number[] };
 
   constructor(
     private readonly setting: Setting,
@@ -75,6 +87,11 @@ export class Planner {
     return this.staticFound;
   }
 
+  timetable(): ScheduleFound & { readonly x: number[] } {
+    this.timetableFound ??= searchTimetable(this.context(this.opts.searchSeeds), this.bestStatic());
+    return this.timetableFound;
+  }
+
   plan(name: ControllerName): ControllerPlan {
     const { setting, opts } = this;
     const fixed = (layouts: readonly Layout[], make: () => Repartitioner, found: string, searched: boolean) => ({
@@ -84,6 +101,13 @@ export class Planner {
       found,
       forSeed: () => ({ layouts: [...layouts], controller: make() }),
     });
+    const timed = (phases: readonly SchedulePhase[]) =>
+      fixed(
+        scheduleStart(setting, phases),
+        () => scheduleRepartitioner(name, phases),
+        scheduleText(setting, phases),
+        true,
+      );
     switch (name) {
       case 'static':
         return fixed(opts.staticLayouts, staticRepartitioner, patternText(setting, opts.staticLayouts), false);
@@ -127,24 +151,20 @@ export class Planner {
           forSeed: (seed) => ({ layouts: expand(setting, s.pattern), controller: make(seed) }),
         };
       }
-      case 'twice-daily': {
-        const t = searchTwiceDaily(this.context(opts.searchSeeds), this.bestStatic());
-        return fixed(
-          scheduleStart(setting, t.phases),
-          () => scheduleRepartitioner('twice-daily', t.phases),
-          scheduleText(setting, t.phases),
-          true,
-        );
-      }
+      case 'twice-daily':
+        return timed(searchTwiceDaily(this.context(opts.searchSeeds), this.bestStatic()).phases);
+      case 'timetable':
+        return timed(this.timetable().phases);
       case 'hindsight': {
         const s = this.bestStatic();
+        const t = { x: this.timetable().x, blockMin: TIMETABLE_BLOCK_MIN };
         return {
           name,
           searchSeeds: [...opts.searchSeeds],
           deployable: false,
-          found: 'per evaluation day, one layout per hour',
+          found: 'per evaluation day, the better of one layout per hour and a node pattern per 4 h from the timetable',
           forSeed: (seed) => {
-            const h = searchHindsight(this.context([seed]), s);
+            const h = searchHindsight(this.context([seed]), s, t);
             return {
               layouts: scheduleStart(setting, h.phases),
               controller: scheduleRepartitioner('hindsight', h.phases),

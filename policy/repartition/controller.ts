@@ -81,6 +81,8 @@ export interface ControllerTraits {
   readonly takesModel: boolean;
   /** Whether it acts on the clock, with nothing pending (a timetable); others are asked only when work waits. */
   readonly actsOnTime?: boolean;
+  /** Whether it follows a timetable (a Dynamic MigPartition's `schedule`), which it then requires. */
+  readonly takesSchedule?: boolean;
 }
 
 export interface Repartitioner {

@@ -1,5 +1,5 @@
 // Searches that tune non-learned controllers on search seeds: the best static layout, the best twice-daily
-// timetable, and (knowing the day's arrivals) the hindsight timetable. Each is a coordinate descent whose cost
+// and block-by-block timetables, and (knowing the day's arrivals) the hindsight timetable. Each is a coordinate descent whose cost
 // is the mean ET of simulated days, so every controller is compared at its best, not as hand-picked.
 import type { Layout } from '../mig/layout.js';
 import { layoutOptions, runDay, type Setting } from '../evaluate/setting.js';
@@ -164,12 +164,86 @@ export function searchTwiceDaily(ctx: SearchContext, found: StaticFound): Schedu
   return { phases: phasesOf(result.x), et: result.cost, evaluations: result.evaluations + seeds.length ** 2 };
 }
 
+/** Minutes per block of the `timetable` controller: six phases a day. */
+export const TIMETABLE_BLOCK_MIN = 240;
+
+/** A node pattern per block of the day: x holds the pattern of block 0, then block 1, … as option indices. */
+function blockPhases(options: readonly Layout[], n: number, blockMin: number, x: readonly number[]): SchedulePhase[] {
+  return Array.from({ length: x.length / n }, (_, b) => ({
+    fromMin: b * blockMin,
+    layouts: x.slice(b * n, b * n + n).map((i) => options[i] as Layout),
+  }));
+}
+
+/** Coordinate descent over a node pattern per block, from `initial` (one pattern per block, as indices). */
+function searchBlocks(
+  ctx: SearchContext,
+  name: string,
+  blockMin: number,
+  initial: readonly number[],
+): ScheduleFound & { readonly x: number[] } {
+  const { setting } = ctx;
+  const options = layoutOptions(setting.model);
+  const n = patternLength(setting);
+  const ev = new Evaluator(ctx);
+  const result = coordinateDescent({
+    initial,
+    options: () => options.length,
+    cost: (x) => {
+      const phases = blockPhases(options, n, blockMin, x);
+      return ev.meanEt(scheduleStart(setting, phases), () => scheduleRepartitioner(name, phases));
+    },
+    maxPasses: ctx.maxPasses ?? 2,
+    onEvaluate: ctx.onEvaluate,
+  });
+  return {
+    phases: blockPhases(options, n, blockMin, result.x),
+    et: result.cost,
+    evaluations: result.evaluations,
+    x: result.x,
+  };
+}
+
 /**
- * The hindsight reference: per block of the day (an hour by default), every GPU on one layout (a uniform
- * option, or the best static pattern), searched on the very day it is scored on. Not deployable: it
- * measures how much repartitioning could gain on that day.
+ * A node pattern per block of the day (four hours by default), each GPU of the pattern searched by
+ * coordinate descent from the best static pattern in every block. Where twice-daily follows the day in two
+ * steps, this follows its shape (night, morning ramp, peak, evening).
  */
-export function searchHindsight(ctx: SearchContext, found: StaticFound, blockMin = 60): ScheduleFound {
+export function searchTimetable(
+  ctx: SearchContext,
+  found: StaticFound,
+  blockMin = TIMETABLE_BLOCK_MIN,
+): ScheduleFound & { readonly x: number[] } {
+  const blocks = Math.ceil(Math.min(ctx.setting.horizonMin, 1440) / blockMin);
+  return searchBlocks(
+    ctx,
+    'timetable',
+    blockMin,
+    Array.from({ length: blocks }, () => found.choice).flat(),
+  );
+}
+
+/**
+ * The hindsight reference, searched on the very day it is scored on (not deployable: it measures how much
+ * repartitioning could gain on that day). The better of two families: one layout per hour (a uniform option
+ * or the best static pattern), and a node pattern per block of the timetable started from the timetable
+ * found on the search seeds, so that hindsight is never worse than `timetable` on its day.
+ */
+export function searchHindsight(
+  ctx: SearchContext,
+  found: StaticFound,
+  timetable?: { readonly x: readonly number[]; readonly blockMin: number },
+  hourMin = 60,
+): ScheduleFound {
+  const hourly = searchHourly(ctx, found, hourMin);
+  if (!timetable) return hourly;
+  const blocks = searchBlocks(ctx, 'hindsight', timetable.blockMin, timetable.x);
+  const better = blocks.et < hourly.et ? blocks : hourly;
+  return { phases: better.phases, et: better.et, evaluations: hourly.evaluations + blocks.evaluations };
+}
+
+/** One layout per hour: a uniform option, or the best static pattern. */
+function searchHourly(ctx: SearchContext, found: StaticFound, blockMin: number): ScheduleFound {
   const { setting } = ctx;
   const options = layoutOptions(setting.model);
   const blocks = Math.ceil(Math.min(setting.horizonMin, 1440) / blockMin);

@@ -516,5 +516,38 @@ describe('planner: dynamic (twice-daily timetable)', () => {
     c.partitions[0]!.metadata!.generation = 2;
     c.settle();
     expect(c.status('t')?.conditions?.find((x) => x.type === 'Degraded')?.message).toMatch(/needs a schedule/);
+    c.partitions[0]!.spec.dynamic = { controller: 'timetable' };
+    c.partitions[0]!.metadata!.generation = 3;
+    c.settle();
+    expect(c.status('t')?.conditions?.find((x) => x.type === 'Degraded')?.message).toMatch(
+      /controller timetable needs a schedule/,
+    );
+  });
+
+  it('timetable follows a schedule of six blocks, wrapping past midnight', () => {
+    const c = timetableCluster();
+    const blocks = ['1', '2', '5', '6', '2', '9'];
+    c.partitions[0]!.spec.dynamic = {
+      controller: 'timetable',
+      schedule: blocks.map((layout, b) => ({ from: `${String(b * 4).padStart(2, '0')}:00`, layouts: [{ layout }] })),
+    };
+    const seen: string[] = [];
+    for (let h = 1; h <= 25; h += 4) {
+      c.now = h * HOUR;
+      c.settle(20);
+      expect(new Set([...c.layouts('n1'), ...c.layouts('n2')]).size).toBe(1);
+      seen.push(c.layouts('n1')[0]!);
+    }
+    // 01:00 … 21:00 on day 0, then 01:00 on day 1 is block 0 again.
+    expect(seen).toEqual([
+      '7g.40gb',
+      '4g.20gb+3g.20gb',
+      '3g.20gb+3g.20gb',
+      '2g.10gb+2g.10gb+3g.20gb',
+      '4g.20gb+3g.20gb',
+      '2g.10gb+2g.10gb+2g.10gb+1g.10gb',
+      '7g.40gb',
+    ]);
+    expect(c.violations).toEqual([]);
   });
 });

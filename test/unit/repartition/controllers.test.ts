@@ -5,7 +5,12 @@ import { layoutKey } from '../../../policy/mig/layout.js';
 import { paper12Layout } from '../../../policy/mig/paper12.js';
 import { lookaheadRepartitioner } from '../../../policy/repartition/lookahead.js';
 import { phaseAt, scheduleRepartitioner } from '../../../policy/repartition/schedule.js';
-import { searchBestStatic } from '../../../policy/search/layout-search.js';
+import {
+  scheduleStart,
+  searchBestStatic,
+  searchHindsight,
+  searchTimetable,
+} from '../../../policy/search/layout-search.js';
 import { powerModel } from '../../../policy/energy/power.js';
 import { simulate } from '../../../policy/sim/simulator.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
@@ -104,6 +109,30 @@ describe('best-static search and compare', () => {
     const found = searchBestStatic({ setting: tiny(), seeds: [1, 2], maxPasses: 1 });
     expect(found.et).toBeLessThanOrEqual(Math.min(...found.uniformEt) + 1e-12);
     expect(found.pattern).toHaveLength(2);
+  });
+
+  it('the timetable is no worse than the best static pattern on its seeds, and hindsight no worse than it on its day', () => {
+    const ctx = { setting: tiny(), seeds: [1, 2], maxPasses: 1 };
+    const found = searchBestStatic(ctx);
+    const t = searchTimetable(ctx, found, 60);
+    // Three hours, an hour a block: three phases, each a pattern of both GPUs.
+    expect(t.phases.map((p) => p.fromMin)).toEqual([0, 60, 120]);
+    expect(t.phases.every((p) => p.layouts.length === 2)).toBe(true);
+    expect(t.et).toBeLessThanOrEqual(found.et + 1e-12);
+    // The evaluated figure is the timetable's own days, run again.
+    const days = [1, 2].map((seed) =>
+      runDay(ctx.setting, scheduleStart(ctx.setting, t.phases), scheduleRepartitioner('timetable', t.phases), seed),
+    );
+    expect((days[0]!.et + days[1]!.et) / 2).toBeCloseTo(t.et, 12);
+    const day = { ...ctx, seeds: [101] };
+    const timetableOnDay = runDay(
+      day.setting,
+      scheduleStart(ctx.setting, t.phases),
+      scheduleRepartitioner('t', t.phases),
+      101,
+    ).et;
+    const h = searchHindsight(day, found, { x: t.x, blockMin: 60 });
+    expect(h.et).toBeLessThanOrEqual(timetableOnDay + 1e-12);
   });
 
   const spec = (over: Partial<CompareSpec> = {}): CompareSpec => ({
