@@ -215,12 +215,7 @@ export function searchTimetable(
   blockMin = TIMETABLE_BLOCK_MIN,
 ): ScheduleFound & { readonly x: number[] } {
   const blocks = Math.ceil(Math.min(ctx.setting.horizonMin, 1440) / blockMin);
-  return searchBlocks(
-    ctx,
-    'timetable',
-    blockMin,
-    Array.from({ length: blocks }, () => found.choice).flat(),
-  );
+  return searchBlocks(ctx, 'timetable', blockMin, Array.from({ length: blocks }, () => found.choice).flat());
 }
 
 /**
