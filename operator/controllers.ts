@@ -42,8 +42,9 @@ function timetable(p: ResolvedPolicy): Repartitioner {
 }
 
 /**
- * Keeps one controller per policy and settings, so controllers that cache (greedy's layout tables) keep
- * their caches between rounds; `wrap` lets the caller time each decision.
+ * Keeps one controller per policy generation, so a timetable is compiled once and controllers that keep
+ * state between decisions keep it between rounds; any edit of the spec (schedule, controller, dwell, model)
+ * makes a new one. `wrap` lets the caller time each decision.
  */
 export function controllerCache(
   controllers: ReadonlyMap<string, ControllerEntry>,
@@ -53,7 +54,7 @@ export function controllerCache(
   return (policy) => {
     const make = controllers.get(policy.controller)?.make;
     if (!make) return undefined;
-    const key = `${policy.name}|${policy.controller}|${policy.minDwellMs}|${policy.modelRef ?? ''}`;
+    const key = `${policy.name}|${policy.generation}`;
     let r = cache.get(key);
     if (!r) {
       for (const k of cache.keys()) if (k.startsWith(`${policy.name}|`)) cache.delete(k);

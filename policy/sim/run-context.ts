@@ -81,8 +81,7 @@ export class RunContext {
       return true;
     }
     if (now >= this.nextDecisionAt) {
-      const step = this.cfg.decideEveryMin as number;
-      this.nextDecisionAt = (Math.floor(now / step) + 1) * step;
+      this.nextDecisionAt = nextTick(now, this.cfg.decideEveryMin as number);
       return true;
     }
     return false;
@@ -132,6 +131,17 @@ export class RunContext {
       gpuEnergyWmin: [...this.cluster.gpuEnergy],
     };
   }
+}
+
+/**
+ * The first multiple of `step` after `now`. With steps that binary floating point cannot hold (20 s is 1/3
+ * minute) `floor(now / step) + 1` ticks can land on `now` itself, and a decision point that never moves
+ * on would stall the run.
+ */
+function nextTick(now: number, step: number): number {
+  let k = Math.floor(now / step) + 1;
+  while (k * step <= now) k++;
+  return k * step;
 }
 
 /** One speed-up table per profile, listed by job id, up to the largest GPU's compute slices. */

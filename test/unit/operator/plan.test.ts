@@ -507,6 +507,19 @@ describe('planner: dynamic (twice-daily timetable)', () => {
     expect(c.violations).toEqual([]);
   });
 
+  it('an edited schedule takes effect at once (the controller is rebuilt for the new generation)', () => {
+    const c = timetableCluster();
+    c.now = 9 * HOUR;
+    c.settle(20);
+    expect(c.layouts('n1')).toEqual(Array(2).fill('4g.20gb+3g.20gb'));
+    c.partitions[0]!.spec.dynamic!.schedule![0] = { from: '08:00', layouts: [{ layout: '5' }] };
+    c.partitions[0]!.metadata!.generation = 2;
+    c.now += 60_000;
+    c.settle(20);
+    expect([...c.layouts('n1'), ...c.layouts('n2')]).toEqual(Array(4).fill('3g.20gb+3g.20gb'));
+    expect(c.violations).toEqual([]);
+  });
+
   it('refuses a timetable without twice-daily, and twice-daily without one', () => {
     const c = timetableCluster();
     c.partitions[0]!.spec.dynamic = { controller: 'greedy', schedule: [{ from: '08:00', layouts: [{ layout: '2' }] }] };

@@ -194,4 +194,20 @@ describe('simulate: regressions', () => {
     const r = simulate(simConfig({ jobs, gpus: paperGpus([12]) }, 'paper', 'marginal-et'));
     expect(r.completed).toBe(2);
   });
+
+  it('cluster mode: a decision interval of 20 s (1/3 min, not exact in binary) moves on at every tick', () => {
+    // At t = 7 × (1/3) the old next tick, (floor(t / step) + 1) × step, was t itself: the run never ended.
+    const jobs = ordered([job({ release: 0, work: 70, deadline: 100 })]);
+    const seen: number[] = [];
+    const keep: Repartitioner = { name: 'keep', decide: (v) => (seen.push(v.now), []) };
+    const r = simulate({
+      ...simConfig({ jobs, gpus: paperGpus([1]), horizonMin: 30 }, 'cluster', 'cedf', keep),
+      decideEveryMin: 1 / 3,
+    });
+    expect(r.completed).toBe(1);
+    // One decision per tick while the job runs (10 minutes), each later than the one before.
+    expect(seen.length).toBeGreaterThanOrEqual(29);
+    expect(seen.length).toBeLessThanOrEqual(31);
+    expect(seen.every((t, i) => i === 0 || t > (seen[i - 1] as number))).toBe(true);
+  });
 });
