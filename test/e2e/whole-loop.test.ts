@@ -5,6 +5,7 @@
 // operator must repartition (most pods want 7g, none of which exist at the start); the metrics endpoints serve
 // tardiness and energy, and a real Prometheus scrapes all three endpoints.
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigPartition } from '../../operator/api/types.js';
 import { renderMigPartedConfig } from '../../operator/migparted.js';
@@ -32,7 +33,12 @@ import {
   waitHealthy,
   type Child,
 } from '../support/processes.js';
-import { prometheusBinary, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
+import {
+  prometheusBinary,
+  startPrometheus,
+  type InstantSample,
+  type RunningPrometheus,
+} from '../support/prometheus.js';
 import { paperPods, type PlannedPod } from './workload.js';
 
 /** Simulated minutes per real minute: the paper's 70-minute burst of 250 jobs arrives in 70 s. */
@@ -59,6 +65,28 @@ let prometheus: RunningPrometheus | undefined;
 const url = { extender: '', operator: '', fakeGpu: '' };
 let planned: PlannedPod[] = [];
 /** Filled by the first test, read by the others. */
+/** The `namespace` label the test's Prometheus puts on every series, for the dashboard's `$namespace`. */
+const DASHBOARD_NAMESPACE = 'smartmig-e2e';
+
+/**
+ * The queries of one panel of the chart's Grafana dashboard, with its variables filled in as Grafana would for
+ * the last `range`, each wrapped to the largest value the panel showed over that range.
+ */
+function panelPeaks(title: string, range: string): string[] {
+  const board = JSON.parse(readFileSync('charts/smartmig/dashboards/smartmig.json', 'utf8')) as {
+    panels: { title: string; targets?: { expr: string }[] }[];
+  };
+  const panel = board.panels.find((p) => p.title === title);
+  if (!panel?.targets?.length) throw new Error(`the dashboard has no panel "${title}" with queries`);
+  return panel.targets.map((t) => {
+    const expr = t.expr
+      .replaceAll('$namespace', DASHBOARD_NAMESPACE)
+      .replaceAll('$__rate_interval', '1m')
+      .replaceAll('$__range', range);
+    return `max_over_time((${expr})[${range}:5s])`;
+  });
+}
+
 const outcome = { submittedMs: 0, finishedMs: 0, pods: [] as V1Pod[] };
 
 /** Applies the MigPartition with kubectl, as a cluster operator would. */
@@ -202,6 +230,8 @@ beforeAll(async () => {
       'fake-gpu': `127.0.0.1:${fakeGpuPort}`,
     },
     scrapeIntervalSeconds: 1,
+    // What the chart's ServiceMonitor adds; the dashboard's queries select on it.
+    labels: { namespace: DASHBOARD_NAMESPACE },
   });
 
   await applyPartition();
@@ -326,5 +356,27 @@ describe('the whole loop: scheduler, extender, operator and emulated GPUs', () =
     expect(busy?.value).toBe(0);
     const [tardy] = await p.query('sum(smartmig_job_tardiness_minutes_count)');
     expect(tardy?.value).toBeGreaterThanOrEqual(POD_COUNT);
+  });
+
+  it("shows the day on the chart's Grafana dashboard: power, energy, completions and repartitions", async () => {
+    const p = prometheus as RunningPrometheus;
+    const peak = async (title: string): Promise<InstantSample[]> =>
+      (await Promise.all(panelPeaks(title, '30m').map((q) => p.query(q)))).flat();
+    // The last scrape may lag the last completion by a scrape interval or two.
+    const done = await waitFor(
+      async () => {
+        const [s] = await peak('On-time and late completions').then((all) => all.filter((x) => x.value > 0));
+        return s !== undefined && s;
+      },
+      { description: 'the completions panel to show data', timeoutMs: 15_000, intervalMs: 1_000 },
+    );
+    expect(done.value).toBeGreaterThan(0);
+    const repartitions = await peak('Repartitions');
+    expect(repartitions.find((s) => s.metric['result'] === 'success')?.value).toBeGreaterThan(0);
+    const power = await peak('Power per GPU');
+    expect(power.length).toBe(NODES * GPUS_PER_NODE);
+    expect(Math.max(...power.map((s) => s.value))).toBeGreaterThan(0);
+    const [energy] = await peak('Energy in range');
+    expect(energy?.value).toBeGreaterThan(0);
   });
 });

@@ -11,6 +11,8 @@ export interface PrometheusOptions {
   /** Job name → `host:port` of a plain-HTTP /metrics endpoint. */
   readonly targets: Readonly<Record<string, string>>;
   readonly scrapeIntervalSeconds?: number;
+  /** Labels put on every scraped series, as a ServiceMonitor adds `namespace` in a cluster. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface InstantSample {
@@ -48,7 +50,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
     scrape_configs: Object.entries(options.targets).map(([job, target]) => ({
       job_name: job,
-      static_configs: [{ targets: [target] }],
+      static_configs: [{ targets: [target], labels: options.labels ?? {} }],
     })),
   };
   writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
