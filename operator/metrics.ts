@@ -63,7 +63,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
     }),
     repartitions: new Counter({
       name: 'smartmig_repartitions_total',
-      help: 'Node reconfigurations finished by mig-manager, by result (success, failed).',
+      help: "Node reconfigurations finished by mig-manager, by result (success, failed; timeout: still pending or rebooting after the policy's applyTimeout).",
       labelNames: ['result'],
       registers,
     }),

@@ -54,6 +54,8 @@ export interface ResolvedPolicy {
   readonly maxNodesReconfiguring: number;
   readonly drain: DrainMode;
   readonly drainTimeoutMs: number | undefined;
+  /** How long mig-manager may stay pending or rebooting before the operator stops waiting. */
+  readonly applyTimeoutMs: number;
   /** Problems that stop the policy from acting (it still holds its nodes, so no other policy takes them). */
   readonly issues: readonly SpecIssue[];
 }
@@ -65,6 +67,7 @@ export const DEFAULTS = {
   minDwell: '5m',
   maxNodesReconfiguring: 1,
   drain: 'WaitIdle' as DrainMode,
+  applyTimeout: '10m',
 };
 
 function selectorIssues(sel: LabelSelector | undefined): SpecIssue[] {
@@ -173,6 +176,7 @@ export function resolvePolicy(mp: MigPartition, controllers: ReadonlyMap<string,
       limits.drainTimeout === undefined
         ? undefined
         : limitMs(limits.drainTimeout, '0s', 'spec.limits.drainTimeout', issues),
+    applyTimeoutMs: limitMs(limits.applyTimeout, DEFAULTS.applyTimeout, 'spec.limits.applyTimeout', issues),
     issues,
   };
   if (policy.mode === 'Static') {

@@ -251,11 +251,20 @@ const limits = named('Limits', {
       default: 'WaitIdle',
     },
     drainTimeout: duration('Give up a change whose GPUs are still busy after this long (default: wait).'),
+    applyTimeout: duration(
+      'Stop waiting for mig-manager when nvidia.com/mig.config.state stays pending or rebooting this long: the ' +
+        'node is reported Failed and frees its reconfiguration slot.',
+      '10m',
+    ),
   },
   'x-kubernetes-validations': [
     {
       rule: "!has(self.decisionInterval) || duration(self.decisionInterval) >= duration('1s')",
       message: 'decisionInterval must be at least 1s',
+    },
+    {
+      rule: "!has(self.applyTimeout) || duration(self.applyTimeout) >= duration('10s')",
+      message: 'applyTimeout must be at least 10s',
     },
   ],
 });

@@ -134,6 +134,8 @@ export interface Limits {
   drain?: 'WaitIdle' | 'Cordon';
   /** Give up a change whose GPUs are still busy after this long (default: wait). */
   drainTimeout?: string;
+  /** Stop waiting for mig-manager when nvidia.com/mig.config.state stays pending or rebooting this long: the node is reported Failed and frees its reconfiguration slot. */
+  applyTimeout?: string;
 }
 
 /** How energy is weighed against tardiness on the nodes of this policy. */

@@ -41,7 +41,8 @@ export interface PlanEvent {
 }
 
 export interface Repartition {
-  readonly result: 'success' | 'failed';
+  /** timeout: mig-manager stayed pending or rebooting past the policy's applyTimeout. */
+  readonly result: 'success' | 'failed' | 'timeout';
   readonly seconds: number;
 }
 
@@ -128,10 +129,7 @@ function followLaunched(ctx: StepContext, view: NodeView, b: PatchBuilder): Node
   const f = view.facts;
   if (f.desired === undefined || f.desired !== f.migConfig) return undefined;
   const took = f.appliedAt === undefined ? 0 : Math.max(0, (ctx.now - f.appliedAt) / 1000);
-  if (view.phase === 'applying') {
-    const message = `mig-manager is applying ${f.desired} (${f.migState ?? 'no state yet'})`;
-    return { patch: b.result(), state: 'Applying', message, targets: undefined, wakeAt: Infinity };
-  }
+  if (view.phase === 'applying') return followApplying(ctx, view, b, took);
   if (view.phase === 'failed') {
     let failures = f.failures;
     let retryAfter = f.retryAfter ?? ctx.now;
@@ -164,6 +162,34 @@ function followLaunched(ctx: StepContext, view: NodeView, b: PatchBuilder): Node
     }
   }
   return undefined;
+}
+
+/**
+ * mig-manager has not answered yet. Past the policy's applyTimeout the operator stops waiting: the attempt
+ * counts as a failure (event, metric, back-off), the node frees its reconfiguration slot and shows Failed
+ * until mig-manager says how it ended. It is not relaunched meanwhile: mig-manager may still be at work.
+ */
+function followApplying(ctx: StepContext, view: NodeView, b: PatchBuilder, took: number): NodeStep {
+  const f = view.facts;
+  const state = `${f.migState ?? 'no state yet'}`;
+  if (f.appliedAt === undefined && f.retryAfter !== undefined) {
+    const message = `mig-manager has not finished ${String(f.desired)} (${state}) and smartmig stopped waiting (${f.failures} attempt(s)); the node frees its slot until mig-manager reports success or failure`;
+    return { patch: b.result(), state: 'Failed', message, targets: undefined, wakeAt: Infinity };
+  }
+  const deadline = f.appliedAt === undefined ? Infinity : f.appliedAt + ctx.policy.applyTimeoutMs;
+  if (ctx.now < deadline) {
+    const message = `mig-manager is applying ${String(f.desired)} (${state})`;
+    return { patch: b.result(), state: 'Applying', message, targets: undefined, wakeAt: deadline };
+  }
+  const failures = f.failures + 1;
+  const retryAfter = ctx.now + ctx.backoff(failures);
+  clearChange(b, view, true);
+  b.annotate(FAILURES_ANNOTATION, String(failures), String(f.failures));
+  b.annotate(RETRY_AFTER_ANNOTATION, isoTime(retryAfter), undefined);
+  ctx.repartitions.push({ result: 'timeout', seconds: took });
+  const message = `mig-manager still reports ${state} for ${String(f.desired)} after ${took.toFixed(0)} s (applyTimeout); smartmig stopped waiting and freed the node's slot`;
+  event(ctx, 'Warning', 'ReconfigureTimedOut', `node ${f.name}: ${message}`);
+  return { patch: b.result(), state: 'Failed', message, targets: undefined, wakeAt: Infinity };
 }
 
 export interface StepInput {

@@ -27,8 +27,8 @@ export interface NodeView {
   /** A change that the operator recorded and has not completed: draining, applying, or failed. */
   readonly inFlight: boolean;
   /**
-   * Whether the change counts against maxNodesReconfiguring. A failed attempt whose drain marks were cleared
-   * holds no slot while it backs off; its retry takes one like any new change.
+   * Whether the change counts against maxNodesReconfiguring. A failed or timed-out attempt whose drain marks
+   * were cleared holds no slot while it backs off; its retry takes one like any new change.
    */
   readonly holdsSlot: boolean;
 }
@@ -78,6 +78,11 @@ function attribute(
   return { busy, busySlices };
 }
 
+/** mig-manager failed, or the operator stopped waiting for it (applyTimeout): the change backs off. */
+function givenUp(f: NodeFacts, phase: NodePhase): boolean {
+  return phase === 'failed' || (phase === 'applying' && f.appliedAt === undefined && f.retryAfter !== undefined);
+}
+
 export function buildNodeView(
   f: NodeFacts,
   model: GpuModel,
@@ -101,6 +106,6 @@ export function buildNodeView(
     busy,
     busySlices,
     inFlight,
-    holdsSlot: inFlight && !(phase === 'failed' && f.draining === undefined),
+    holdsSlot: inFlight && !(givenUp(f, phase) && f.draining === undefined),
   };
 }

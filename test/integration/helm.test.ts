@@ -252,6 +252,7 @@ describe('Helm chart charts/smartmig', () => {
       expect.arrayContaining([
         'SmartmigHighTardinessRate',
         'SmartmigRepartitionFailures',
+        'SmartmigReconfigureTimedOut',
         'SmartmigExtenderErrors',
         'SmartmigWatchRestarts',
       ]),

@@ -199,6 +199,7 @@ describe('operator against the real apiserver', () => {
       [{ nodeSelector: {}, mode: 'Dynamic', limits: { minDwell: 'five minutes' } }, /minDwell/],
       [{ nodeSelector: {}, mode: 'Sometimes' }, /Unsupported value: "Sometimes"/],
       [{ nodeSelector: {}, mode: 'Dynamic', limits: { maxNodesReconfiguring: 0 } }, /maxNodesReconfiguring/],
+      [{ nodeSelector: {}, mode: 'Dynamic', limits: { applyTimeout: '2s' } }, /applyTimeout must be at least 10s/],
     ];
     for (const [spec, message] of cases) {
       const r = await bad(spec);

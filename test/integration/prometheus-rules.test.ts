@@ -53,6 +53,11 @@ const late = (description: string): Alert =>
   warning({}, { summary: 'Many smartmig jobs finish after their deadline.', description });
 const failedRepartitions = (description: string): Alert =>
   warning({}, { summary: 'mig-manager failed to apply MIG layouts that smartmig asked for.', description });
+const timedOut = (description: string): Alert =>
+  warning(
+    {},
+    { summary: "mig-manager left nodes pending or rebooting past the MigPartition's applyTimeout.", description },
+  );
 const extenderErrors = (share: string): Alert =>
   warning(
     {},
@@ -127,6 +132,31 @@ const CASES: readonly Case[] = [
     series: {
       [`smartmig_repartitions_total{namespace="${NS}", result="failed"}`]: '0x40',
       [`smartmig_repartitions_total{namespace="${NS}", result="success"}`]: '0+1x40',
+    },
+    evalTime: '20m',
+    expect: [],
+  },
+  {
+    name: 'a node stuck in pending past applyTimeout',
+    alertname: 'SmartmigReconfigureTimedOut',
+    series: {
+      [`smartmig_repartitions_total{namespace="${NS}", result="timeout"}`]: '0x10 1x30',
+      [`smartmig_repartitions_total{namespace="${NS}", result="success"}`]: '0+1x40',
+    },
+    evalTime: '20m',
+    expect: [
+      timedOut(
+        '1 node reconfigurations stayed pending or rebooting past spec.limits.applyTimeout over the last 30m; ' +
+          'smartmig stopped waiting for them (the MigPartition status names the nodes). Check mig-manager on those nodes.',
+      ),
+    ],
+  },
+  {
+    name: 'no timed-out reconfiguration',
+    alertname: 'SmartmigReconfigureTimedOut',
+    series: {
+      [`smartmig_repartitions_total{namespace="${NS}", result="timeout"}`]: '0x40',
+      [`smartmig_repartitions_total{namespace="${NS}", result="failed"}`]: '0+1x40',
     },
     evalTime: '20m',
     expect: [],

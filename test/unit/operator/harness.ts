@@ -99,6 +99,8 @@ export class FakeCluster {
   applied: { node: string; config: string; gpus: number[] }[] = [];
   /** Config names mig-manager should fail. */
   failing = new Set<string>();
+  /** Nodes whose mig-manager never finishes a config: they stay pending. */
+  stuck = new Set<string>();
   opts: PlanOptions;
 
   constructor(opts: Partial<PlanOptions> = {}) {
@@ -189,9 +191,11 @@ export class FakeCluster {
       if (holders.length > 0) this.violations.push({ node, gpu: g, pods: holders });
     }
     this.applied.push({ node, config: name, gpus: changed });
-    (n.metadata as { labels: Record<string, string> }).labels[MIG_STATE_LABEL] = this.failing.has(name)
-      ? 'failed'
-      : 'success';
+    (n.metadata as { labels: Record<string, string> }).labels[MIG_STATE_LABEL] = this.stuck.has(node)
+      ? 'pending'
+      : this.failing.has(name)
+        ? 'failed'
+        : 'success';
   }
 
   /** Runs rounds until nothing changes (or `max` rounds), advancing the clock by `stepMs` each time. */

@@ -200,6 +200,40 @@ describe('planner: static layouts', () => {
     for (const n of ['n1', 'n2', 'n3']) expect(c.node(n).metadata?.labels?.[MIG_STATE_LABEL]).toBe('success');
   });
 
+  it('stops waiting for a node stuck in pending after applyTimeout: Failed, event, slot freed, no relaunch', () => {
+    const c = staticCluster('all-2g.10gb', { maxNodesReconfiguring: 1, applyTimeout: '5m' });
+    c.commit(c.plan());
+    const first = ['n1', 'n2'].find((n) => c.node(n).metadata?.annotations?.[DESIRED_ANNOTATION] !== undefined)!;
+    const other = first === 'n1' ? 'n2' : 'n1';
+    c.stuck.add(first);
+    c.settle(10, 10_000);
+    // Stuck, within its timeout: it keeps the one slot, the other node waits.
+    expect(c.node(first).metadata?.labels?.[MIG_STATE_LABEL]).toBe('pending');
+    expect(c.node(other).metadata?.labels?.[MIG_CONFIG_LABEL]).toBeUndefined();
+    expect(c.status('p')?.nodes?.find((n) => n.name === first)?.state).toBe('Applying');
+    c.now += 5 * 60_000;
+    const plans = c.settle(20, 10_000);
+    expect(plans.flatMap((p) => p.repartitions).filter((r) => r.result === 'timeout')).toHaveLength(1);
+    const timedOut = c.events.filter((e) => e.reason === 'ReconfigureTimedOut');
+    expect(timedOut).toHaveLength(1);
+    expect(timedOut[0]!.message).toContain(`node ${first}`);
+    expect(c.status('p')?.nodes?.find((n) => n.name === first)?.state).toBe('Failed');
+    expect(condition(c, 'p', 'Degraded')).toMatchObject({ status: 'True', reason: 'ReconfigureFailed' });
+    expect(condition(c, 'p', 'Degraded')?.message).toContain(first);
+    // The freed slot lets the other node change; the stuck one is not relabelled under mig-manager's feet.
+    expect(c.layouts(other)).toEqual(['2g.10gb+2g.10gb+2g.10gb', '2g.10gb+2g.10gb+2g.10gb']);
+    expect(c.node(other).metadata?.labels?.[MIG_STATE_LABEL]).toBe('success');
+    expect(c.applied.filter((a) => a.node === first)).toHaveLength(1);
+    // mig-manager finishes at last: the node converges and the failure count goes.
+    c.stuck.clear();
+    (c.node(first).metadata as { labels: Record<string, string> }).labels[MIG_STATE_LABEL] = 'success';
+    c.settle(5, 10_000);
+    expect(c.status('p')?.nodes?.find((n) => n.name === first)?.state).toBe('Converged');
+    expect(c.node(first).metadata?.annotations?.[FAILURES_ANNOTATION]).toBeUndefined();
+    expect(condition(c, 'p', 'Ready')).toMatchObject({ status: 'True' });
+    expect(c.violations).toEqual([]);
+  });
+
   it('reports an invalid layout with its reason and applies nothing', () => {
     const c = staticCluster('all-9g.99gb');
     c.settle();
