@@ -22,6 +22,15 @@ export interface LeaderOptions {
 
 export const LEADER_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 
+/** The attempt's answer, or false once `ms` have passed without one. */
+function withTimeout(attempt: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([attempt, late]).finally(() => clearTimeout(timer));
+}
+
 /** MicroTime as the apiserver wants it: RFC 3339 with six fractional digits. */
 function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
@@ -46,16 +55,30 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /**
+   * Whether writes are safe now: leading, and the last renewal is younger than the renew deadline. Checked
+   * before every write, so that a replica cut off from the API server stops writing at the deadline even
+   * while its step-down is still on the way.
+   */
+  holdsLease(): boolean {
+    return this.leading && this.now() - this.lastRenew < this.opts.renewDeadlineMs;
+  }
+
   /** Runs until stop(): tries to acquire, then renews; calls back on every change of leadership. */
   async run(): Promise<void> {
     while (!this.stopped) {
-      const ok = await this.tryAcquireOrRenew();
+      // An API server that hangs (rather than refuses) must not hold the leader past its renew deadline: the
+      // attempt is given up when the deadline comes, and the late answer, if any, is ignored.
+      const budget = this.leading
+        ? Math.max(1, this.lastRenew + this.opts.renewDeadlineMs - this.now())
+        : this.opts.renewDeadlineMs;
+      const ok = await withTimeout(this.tryAcquireOrRenew(), budget);
       if (ok) this.lastRenew = this.now();
       if (ok && !this.leading) {
         this.leading = true;
         this.opts.log.info({ identity: this.opts.identity, lease: this.opts.name }, 'became leader');
         this.opts.onStartedLeading();
-      } else if (!ok && this.leading && this.now() - this.lastRenew > this.opts.renewDeadlineMs) {
+      } else if (!ok && this.leading && this.now() - this.lastRenew >= this.opts.renewDeadlineMs) {
         this.stepDown('renew deadline passed');
       }
       await this.sleep(this.opts.retryPeriodMs);

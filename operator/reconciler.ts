@@ -47,6 +47,8 @@ export interface ReconcilerDeps {
   readonly metrics: OperatorMetrics;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Whether this replica may write now (it holds the lease); absent: always. */
+  readonly mayWrite?: () => boolean;
 }
 
 export interface RoundSummary {
@@ -104,6 +106,8 @@ export class Reconciler {
   private readonly controllerFor;
   private readonly now: () => number;
   private running = false;
+  /** Set by stop(): a round still in flight writes no more. */
+  private stopped = false;
   private busy: Promise<unknown> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private again = false;
@@ -179,12 +183,14 @@ export class Reconciler {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopped = false;
     this.deps.metrics.leader.set(1);
     this.trigger(0);
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopped = true;
     clearTimeout(this.timer);
     this.deps.metrics.leader.set(0);
     await this.busy;
@@ -309,6 +315,14 @@ export class Reconciler {
   private async commit(snap: Snapshot, plan: Plan): Promise<Omit<RoundSummary, 'ms'>> {
     const { clients, config, log, metrics } = this.deps;
     const failures: FailedWrite[] = [];
+    // Checked before each write: a replica that stopped leading (or cannot renew) mid-round writes no more.
+    let cut = false;
+    const mayWrite = (): boolean => {
+      if (cut) return false;
+      cut = this.stopped || !(this.deps.mayWrite?.() ?? true);
+      if (cut) log.warn({ round: this.roundsRun + 1 }, 'lease not held: the rest of this round is not written');
+      return !cut;
+    };
     /** `key` names the object written; `partitions` are the policies the failure holds up. */
     const fail = (op: string, key: string, partitions: readonly string[], err: unknown): void => {
       metrics.apiErrors.inc({ op });
@@ -318,7 +332,7 @@ export class Reconciler {
     const succeeded = (key: string): void => void this.failedWrites.delete(key);
     let configWritten = false;
     const { namespace, name } = config.migConfigMap;
-    if (snap.config.ok) {
+    if (snap.config.ok && mayWrite()) {
       const merged = mergeConfigs(snap.config.value, plan.configAdds, plan.configInUse);
       if (merged.changed) {
         const key = `configmap/${namespace}/${name}`;
@@ -340,7 +354,10 @@ export class Reconciler {
       }
     }
     const nodes = new Map(this.deps.caches.nodes.list().map((n) => [n.metadata?.name ?? '', n]));
+    let nodePatches = 0;
     await inBatches(plan.nodePatches, async (p) => {
+      if (!mayWrite()) return;
+      nodePatches++;
       const key = `node/${p.node}`;
       try {
         const rv = await patchNode(clients, p, nodes.get(p.node)?.spec?.taints ?? []);
@@ -356,7 +373,7 @@ export class Reconciler {
     const partitions = new Map(snap.partitions.map((p) => [p.metadata?.name ?? '', p]));
     await inBatches(plan.statuses, async ({ name: mp, status }) => {
       const prev = partitions.get(mp)?.status;
-      if (canonicalJson(prev ?? {}) === canonicalJson(status)) return;
+      if (canonicalJson(prev ?? {}) === canonicalJson(status) || !mayWrite()) return;
       const key = `mp/${mp}`;
       try {
         this.expectations.expect(key, await patchStatus(clients, mp, status, prev));
@@ -368,7 +385,10 @@ export class Reconciler {
     });
     const events = [...plan.events, ...this.writeFailureEvents(failures)];
     const reporter = { component: 'smartmig-operator', instance: config.identity };
+    let eventsSent = 0;
     for (const e of events) {
+      if (!mayWrite()) break;
+      eventsSent++;
       const target = { name: e.partition, uid: partitions.get(e.partition)?.metadata?.uid };
       try {
         await recordEvent(clients, target, e, reporter, new Date(this.now()));
@@ -378,7 +398,7 @@ export class Reconciler {
       }
     }
     const errors = failures.length;
-    return { nodePatches: plan.nodePatches.length, statusUpdates, events: events.length, configWritten, errors };
+    return { nodePatches, statusUpdates, events: eventsSent, configWritten, errors };
   }
 
   /**

@@ -94,9 +94,17 @@ export function setupControllers(deps: OperatorDeps): Operator {
       onRestart: restarted('configmap'),
     }),
   };
-  const rec = new Reconciler({ clients, caches, config, metrics, log, ...(deps.now ? { now: deps.now } : {}) });
-  ref.rec = rec;
   let elector: LeaderElector | undefined;
+  const rec = new Reconciler({
+    clients,
+    caches,
+    config,
+    metrics,
+    log,
+    ...(deps.now ? { now: deps.now } : {}),
+    mayWrite: () => elector?.holdsLease() ?? true,
+  });
+  ref.rec = rec;
   let campaign: Promise<void> | undefined;
   let synced = false;
   let leading = false;

@@ -170,6 +170,7 @@ export class TestMigManager {
   readonly applied: { node: string; config: string; gpus: number[] }[] = [];
   readonly failing = new Set<string>();
   private readonly current = new Map<string, string>();
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly lw: ListWatch<V1Node>;
   private readonly core: CoreV1Api;
 
@@ -197,6 +198,8 @@ export class TestMigManager {
 
   async stop(): Promise<void> {
     await this.lw.stop();
+    // A change under way finishes first: its last patch must not land after the test deleted the node.
+    await Promise.all(this.inFlight);
   }
 
   private seen(n: V1Node): void {
@@ -210,7 +213,10 @@ export class TestMigManager {
     }
     if (config === before) return;
     this.current.set(name, config);
-    void this.reconfigure(name, before, config, Number(n.metadata?.labels?.['nvidia.com/gpu.count']));
+    const change = this.reconfigure(name, before, config, Number(n.metadata?.labels?.['nvidia.com/gpu.count'])).finally(
+      () => this.inFlight.delete(change),
+    );
+    this.inFlight.add(change);
   }
 
   private async layouts(config: string, gpus: number): Promise<readonly (GpuTarget | undefined)[]> {

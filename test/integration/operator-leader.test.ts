@@ -15,6 +15,7 @@ import {
   uniqueName,
   waitFor,
 } from '../support/cluster.js';
+import { Cuttable } from './relay.js';
 import {
   TestMigManager,
   bindOperatorRbac,
@@ -37,7 +38,7 @@ let ns: string;
 let manager: TestMigManager;
 const replicas: Operator[] = [];
 
-function replica(identity: string): Operator {
+function replica(identity: string, kc: KubeConfig = loadKubeConfig('operator')): Operator {
   const config = resolveConfig({
     leaderElect: true,
     leaseNamespace: ns,
@@ -51,7 +52,7 @@ function replica(identity: string): Operator {
     debounceMs: 50,
   });
   const op = setupControllers({
-    kc: loadKubeConfig('operator'),
+    kc,
     config,
     log: pino({ level: process.env.SMARTMIG_TEST_LOG ?? 'silent' }),
   });
@@ -182,5 +183,40 @@ describe('leader election with two replicas', () => {
     expect(Date.now() - t0).toBeLessThan(2500);
     expect(await holder()).toBe('replica-c');
     expect(manager.violations).toEqual([]);
+  });
+
+  it('steps down within its renew deadline when the API server hangs, and a standby takes over', async () => {
+    const current = replicas.find((o) => o.isLeader());
+    await current?.stop({ release: true });
+    const relay = new Cuttable(new URL(admin.getCurrentCluster()?.server ?? ''));
+    await relay.start();
+    try {
+      const d = replica('replica-d', relay.kubeConfig('operator'));
+      await d.start();
+      await waitFor(() => d.isLeader(), { description: 'replica-d to lead', timeoutMs: 10_000, intervalMs: 50 });
+      const e = replica('replica-e');
+      await e.start();
+      const t0 = Date.now();
+      relay.hang();
+      const handover = (async () => {
+        await waitFor(() => !d.isLeader(), {
+          description: 'replica-d to step down',
+          timeoutMs: 10_000,
+          intervalMs: 20,
+        });
+        const stepped = Date.now() - t0;
+        await waitFor(() => e.isLeader(), { description: 'replica-e to lead', timeoutMs: 15_000, intervalMs: 50 });
+        return stepped;
+      })();
+      const stepped = await neverTwoLeaders([d, e], handover);
+      // Renew deadline 2 s after the last renewal (at most one retry period, 250 ms, before the hang).
+      expect(stepped).toBeLessThan(2000 + 250 + 500);
+      expect(await holder()).toBe('replica-e');
+      await applyLayout('all-2g.10gb');
+      await waitReady(admin, partition, 'Converged');
+      expect(manager.violations).toEqual([]);
+    } finally {
+      await relay.cut();
+    }
   });
 });

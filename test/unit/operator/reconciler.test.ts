@@ -66,7 +66,14 @@ interface World {
   rec: Reconciler;
 }
 
-function world(opts: { patchNode?: () => Promise<unknown>; nodes?: V1Node[]; partitions?: MigPartition[] } = {}) {
+function world(
+  opts: {
+    patchNode?: () => Promise<unknown>;
+    nodes?: V1Node[];
+    partitions?: MigPartition[];
+    mayWrite?: () => boolean;
+  } = {},
+) {
   const node = (name: string, pool: string) =>
     gpuNode(name, { pool, [MIG_CONFIG_LABEL]: 'all-7g', [MIG_STATE_LABEL]: 'success' });
   const w = {
@@ -94,6 +101,7 @@ function world(opts: { patchNode?: () => Promise<unknown>; nodes?: V1Node[]; par
     metrics: w.metrics,
     log: pino({ level: 'silent' }),
     now: () => w.clock.now,
+    ...(opts.mayWrite ? { mayWrite: opts.mayWrite } : {}),
   });
   return { ...w, rec } as World;
 }
@@ -101,6 +109,34 @@ function world(opts: { patchNode?: () => Promise<unknown>; nodes?: V1Node[]; par
 async function series(m: OperatorMetrics, which: 'gpuPower' | 'gpuEnergy'): Promise<string[]> {
   return (await m[which].get()).values.map((v) => `${v.labels.node}/${v.labels.gpu}/${v.labels.model}`).sort();
 }
+
+describe('reconciler: writes only while it holds the lease', () => {
+  const staticPolicy = () => [
+    partition('p', {
+      nodeSelector: { matchLabels: { pool: 'a' } },
+      mode: 'Static',
+      static: { layouts: [{ layout: 'all-1g.5gb' }] },
+    }),
+  ];
+
+  it('writes nothing in a round where the lease is not held, and stops mid-round when it is lost', async () => {
+    let held = false;
+    const w = world({ partitions: staticPolicy(), mayWrite: () => held });
+    const none = await w.rec.round();
+    expect(w.recorded.nodePatches).toEqual([]);
+    expect(w.recorded.events).toEqual([]);
+    expect(none).toMatchObject({ nodePatches: 0, statusUpdates: 0, events: 0, configWritten: false });
+    expect(w.rec.writes).toBe(0);
+    // Held for the ConfigMap and the first node patch only.
+    let budget = 2;
+    held = true;
+    const w2 = world({ partitions: staticPolicy(), mayWrite: () => budget-- > 0 });
+    const some = await w2.rec.round();
+    expect(w2.recorded.nodePatches.length).toBe(1);
+    expect(some.nodePatches).toBe(1);
+    expect(w2.recorded.events).toEqual([]);
+  });
+});
 
 describe('reconciler: per-GPU metrics', () => {
   it('exports power and energy for the nodes a policy manages, with the policy model, and drops stale series', async () => {
