@@ -14,8 +14,7 @@ import { bindChartRbac, type ChartRbac } from '../support/chart-rbac.js';
 import {
   SMARTMIG_SCHEDULER,
   createTestNamespace,
-  deleteTestNamespace,
-  ignoreNotFound,
+  tearDownRun,
   kubeconfigPath,
   kubectl,
   loadKubeConfig,
@@ -252,13 +251,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await prometheus?.stop();
-  for (const c of [...children].reverse()) await c.stop();
-  await ignoreNotFound(
-    custom.deleteClusterCustomObject({ group: 'smartmig.io', version: 'v1alpha1', plural: 'migpartitions', name: run }),
-  );
-  if (namespace) await deleteTestNamespace(admin, namespace);
-  for (const n of nodeNames) await ignoreNotFound(core.deleteNode({ name: n }));
-  for (const r of rbac) await r.remove();
+  await tearDownRun(admin, { children, partition: run, namespace, nodeNames, rbac });
 }, 120_000);
 
 describe('the whole loop: scheduler, extender, operator and emulated GPUs', () => {

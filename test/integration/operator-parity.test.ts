@@ -25,8 +25,7 @@ import { findProfile } from '../../policy/mig/catalog.js';
 import { bindChartRbac, type ChartRbac } from '../support/chart-rbac.js';
 import {
   createTestNamespace,
-  deleteTestNamespace,
-  ignoreNotFound,
+  tearDownRun,
   kubeconfigPath,
   kubectl,
   loadKubeConfig,
@@ -279,13 +278,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nodeWatch?.stop();
-  for (const c of [...children].reverse()) await c.stop();
-  await ignoreNotFound(
-    custom.deleteClusterCustomObject({ group: 'smartmig.io', version: 'v1alpha1', plural: 'migpartitions', name: run }),
-  );
-  if (namespace) await deleteTestNamespace(admin, namespace);
-  for (const n of nodeNames) await ignoreNotFound(core.deleteNode({ name: n }));
-  for (const r of rbac) await r.remove();
+  await tearDownRun(admin, { children, partition: run, namespace, nodeNames, rbac });
 }, 120_000);
 
 describe('operator and simulator parity (twice-daily, WaitIdle)', () => {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Node } from '@kubernetes/client-node';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -233,4 +233,31 @@ export function statusCode(error: unknown): number | undefined {
     return error.code;
   }
   return undefined;
+}
+
+/** What a whole-loop test put into the cluster, to take out again. */
+export interface TestRun {
+  readonly children: readonly { stop(): Promise<void> }[];
+  /** Name of the cluster-scoped MigPartition. */
+  readonly partition: string;
+  readonly namespace: string;
+  readonly nodeNames: readonly string[];
+  readonly rbac: readonly { remove(): Promise<void> }[];
+}
+
+/** Stops the processes (last started first), then deletes the MigPartition, namespace, nodes and RBAC. */
+export async function tearDownRun(kc: KubeConfig, run: TestRun): Promise<void> {
+  for (const c of [...run.children].reverse()) await c.stop();
+  await ignoreNotFound(
+    kc.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({
+      group: 'smartmig.io',
+      version: 'v1alpha1',
+      plural: 'migpartitions',
+      name: run.partition,
+    }),
+  );
+  if (run.namespace) await deleteTestNamespace(kc, run.namespace);
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const n of run.nodeNames) await ignoreNotFound(core.deleteNode({ name: n }));
+  for (const r of run.rbac) await r.remove();
 }
