@@ -4,6 +4,7 @@
 // write. A retry after a lost reply finds the pod already on that node and counts as success.
 import { ApiException, type CoreV1Api, type V1Binding } from '@kubernetes/client-node';
 import type { ExtenderBindingArgs, Pod } from './schemas.js';
+import { retryAfterHeaderMs } from '../kube/retry-after.js';
 
 export type BindOutcomeCode = 'bound' | 'already_bound' | 'conflict' | 'not_found' | 'error';
 
@@ -130,9 +131,7 @@ export function conflictOutcome(
  * refused bindings does not come back at once.
  */
 export function retryAfterMs(err: ApiException<unknown>, attempt: number, random: () => number = Math.random): number {
-  const header = Object.entries(err.headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
-  const seconds = header === undefined ? NaN : Number(header);
-  const base = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 250 * 2 ** Math.min(attempt, 3);
+  const base = retryAfterHeaderMs(err) ?? 250 * 2 ** Math.min(attempt, 3);
   const capped = Math.min(base, 2000);
   return Math.round(capped * (1 + random() / 4));
 }

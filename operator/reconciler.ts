@@ -30,6 +30,7 @@ import {
 import type { OperatorMetrics } from './metrics.js';
 import { mergeConfigs, parseMigPartedConfig, renderMigPartedConfig } from './migparted.js';
 import { observe } from './observe.js';
+import { WriteBackoff } from './write-backoff.js';
 import type { PlanEvent } from './plan/node-step.js';
 import { planRound, type Plan, type Snapshot } from './plan/round.js';
 
@@ -49,6 +50,8 @@ export interface ReconcilerDeps {
   readonly now?: () => number;
   /** Whether this replica may write now (it holds the lease); absent: always. */
   readonly mayWrite?: () => boolean;
+  /** Jitter of the write back-off (tests fix it). */
+  readonly random?: () => number;
 }
 
 export interface RoundSummary {
@@ -103,6 +106,7 @@ export class Reconciler {
   private readonly energyAt = new Map<string, { watts: number; at: number; labels: GpuLabels }>();
   /** Objects whose last write failed, with the HTTP status: each failure is reported once (WriteFailed). */
   private readonly failedWrites = new Map<string, number>();
+  private readonly backoff: WriteBackoff;
   private readonly controllerFor;
   private readonly now: () => number;
   private running = false;
@@ -118,6 +122,7 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
+    this.backoff = new WriteBackoff(deps.random);
     const wrap = (r: Repartitioner): Repartitioner => ({
       name: r.name,
       decide: (view) => {
@@ -306,7 +311,7 @@ export class Reconciler {
     m.observe({ phase: 'commit' }, ms.commit / 1000);
     this.roundsRun++;
     this.writesDone += result.nodePatches + result.statusUpdates + result.events + (result.configWritten ? 1 : 0);
-    const summary = { ...result, ms, wakeAt: plan.wakeAt };
+    const summary = { ...result, ms, wakeAt: Math.min(plan.wakeAt, this.backoff.nextAt()) };
     const level = result.nodePatches + result.statusUpdates + result.events > 0 ? 'info' : 'debug';
     this.deps.log[level]({ round: this.roundsRun, ...result, ms: roundMs(ms) }, 'round');
     return summary;
@@ -326,16 +331,22 @@ export class Reconciler {
     /** `key` names the object written; `partitions` are the policies the failure holds up. */
     const fail = (op: string, key: string, partitions: readonly string[], err: unknown): void => {
       metrics.apiErrors.inc({ op });
+      this.backoff.failed(key, err, this.now());
       log.warn({ op, object: key, err: describeError(err) }, 'write failed; the next round retries');
       failures.push({ op, key, partitions, status: statusOf(err), message: describeError(err) });
     };
-    const succeeded = (key: string): void => void this.failedWrites.delete(key);
+    const succeeded = (key: string): void => {
+      this.failedWrites.delete(key);
+      this.backoff.succeeded(key);
+    };
+    /** A write whose object is backing off waits for a later round (the round wakes in time for it). */
+    const due = (key: string): boolean => this.backoff.due(key, this.now());
     let configWritten = false;
     const { namespace, name } = config.migConfigMap;
     if (snap.config.ok && mayWrite()) {
       const merged = mergeConfigs(snap.config.value, plan.configAdds, plan.configInUse);
-      if (merged.changed) {
-        const key = `configmap/${namespace}/${name}`;
+      const key = `configmap/${namespace}/${name}`;
+      if (merged.changed && due(key)) {
         try {
           // Merged again against the stored text: someone may have edited the ConfigMap since the snapshot.
           const rv = await updateConfigMap(clients, namespace, name, (text) => {
@@ -356,9 +367,9 @@ export class Reconciler {
     const nodes = new Map(this.deps.caches.nodes.list().map((n) => [n.metadata?.name ?? '', n]));
     let nodePatches = 0;
     await inBatches(plan.nodePatches, async (p) => {
-      if (!mayWrite()) return;
-      nodePatches++;
       const key = `node/${p.node}`;
+      if (!due(key) || !mayWrite()) return;
+      nodePatches++;
       try {
         const rv = await patchNode(clients, p, nodes.get(p.node)?.spec?.taints ?? []);
         this.expectations.expect(key, rv);
@@ -373,8 +384,8 @@ export class Reconciler {
     const partitions = new Map(snap.partitions.map((p) => [p.metadata?.name ?? '', p]));
     await inBatches(plan.statuses, async ({ name: mp, status }) => {
       const prev = partitions.get(mp)?.status;
-      if (canonicalJson(prev ?? {}) === canonicalJson(status) || !mayWrite()) return;
       const key = `mp/${mp}`;
+      if (canonicalJson(prev ?? {}) === canonicalJson(status) || !due(key) || !mayWrite()) return;
       try {
         this.expectations.expect(key, await patchStatus(clients, mp, status, prev));
         statusUpdates++;

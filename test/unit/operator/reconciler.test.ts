@@ -102,6 +102,7 @@ function world(
     log: pino({ level: 'silent' }),
     now: () => w.clock.now,
     ...(opts.mayWrite ? { mayWrite: opts.mayWrite } : {}),
+    random: () => 1,
   });
   return { ...w, rec } as World;
 }
@@ -255,6 +256,9 @@ describe('reconciler: finished pods with a deadline', () => {
   });
 });
 
+/** Longer than the longest write back-off (5 min). */
+const PAST_BACKOFF = 301_000;
+
 describe('reconciler: failed writes and the ConfigMap', () => {
   const changing = () => [
     partition('p', {
@@ -273,18 +277,55 @@ describe('reconciler: failed writes and the ConfigMap', () => {
     // One event for the policy, naming both nodes whose patch failed.
     expect(writeFailed()).toEqual([expect.objectContaining({ type: 'Warning', partition: 'p' })]);
     expect(writeFailed()[0]?.message).toMatch(/^node write failed: node\/n1 \(HTTP 403: no\), node\/n2 \(HTTP 403/);
+    w.clock.now += PAST_BACKOFF;
     await w.rec.round();
     expect(writeFailed()).toHaveLength(1);
     answer = async () => ({ metadata: {} });
+    w.clock.now += PAST_BACKOFF;
     await w.rec.round();
     answer = () => Promise.reject(new ApiException(403, 'Forbidden', '{"message":"no"}', {}));
+    w.clock.now += PAST_BACKOFF;
     await w.rec.round();
     expect(writeFailed()).toHaveLength(2);
     answer = () => Promise.reject(new ApiException(409, 'Conflict', '{"message":"changed"}', {}));
     const before = (await w.metrics.apiErrors.get()).values.reduce((a, v) => a + v.value, 0);
+    w.clock.now += PAST_BACKOFF;
     await w.rec.round();
     expect(writeFailed()).toHaveLength(2);
     expect((await w.metrics.apiErrors.get()).values.reduce((a, v) => a + v.value, 0)).toBeGreaterThan(before);
+  });
+
+  it('backs off a failed write: not retried in the next round, retried once due, a 429 waits its Retry-After', async () => {
+    let answer: () => Promise<unknown> = () => Promise.reject(new ApiException(500, 'Error', '{"message":"boom"}', {}));
+    const w = world({ partitions: changing(), patchNode: () => answer() });
+    const first = await w.rec.round();
+    const tried = w.recorded.nodePatches.length;
+    expect(tried).toBe(2);
+    // The round wakes when the first deferred write is due: 1 s after the failure (jitter fixed at the whole wait).
+    expect(first.wakeAt).toBe(w.clock.now + 1000);
+    await w.rec.round();
+    expect(w.recorded.nodePatches.length).toBe(tried);
+    w.clock.now += 1000;
+    await w.rec.round();
+    expect(w.recorded.nodePatches.length).toBe(2 * tried);
+    // The second failure in a row waits twice as long.
+    w.clock.now += 1500;
+    await w.rec.round();
+    expect(w.recorded.nodePatches.length).toBe(2 * tried);
+    w.clock.now += 500;
+    answer = () =>
+      Promise.reject(new ApiException(429, 'Too Many Requests', '{"message":"slow down"}', { 'Retry-After': '30' }));
+    await w.rec.round();
+    expect(w.recorded.nodePatches.length).toBe(3 * tried);
+    w.clock.now += 29_000;
+    await w.rec.round();
+    expect(w.recorded.nodePatches.length).toBe(3 * tried);
+    answer = async () => ({ metadata: {} });
+    w.clock.now += 1000;
+    await w.rec.round();
+    expect(w.recorded.nodePatches.length).toBe(4 * tried);
+    // Written: no back-off left, the next round may write at once.
+    expect((await w.rec.round()).wakeAt).toBeGreaterThan(w.clock.now);
   });
 
   it('names the ConfigMap it cannot read, and changes nothing', async () => {
