@@ -190,12 +190,11 @@ describe('smartmig fake-gpu against the local control plane', () => {
     const recorder = await recordNode(node0);
     try {
       await setConfigLabel(node0, 'whole-and-balanced');
-      await waitFor(
-        async () => (await readNode(node0)).metadata?.labels?.[STATE] === 'success' && recorder.seen.length > 2,
-        {
-          description: 'state success',
-        },
-      );
+      // Waits on the recorder's own watch, not a read: the read can see success before the watch delivers it.
+      const { seen } = recorder;
+      await waitFor(async () => seen.some((s) => s.state === 'pending') && seen.at(-1)?.state === 'success', {
+        description: 'state success seen by the recorder',
+      });
     } finally {
       recorder.stop();
     }
