@@ -19,6 +19,9 @@ const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejec
  */
 export const MAX_SOCKETS = 32;
 
+/** Ceiling of one API call: far above a healthy list of 50,000 pods, far below forever. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 /**
  * client-node 1.x gives every API call a new https.Agent, so a new TCP connection and TLS handshake each
  * time; under load (the extender binding pod after pod, fake-gpu patching statuses) the handshakes cost
@@ -28,9 +31,17 @@ export const MAX_SOCKETS = 32;
  */
 export class PooledKubeConfig extends KubeConfig {
   private pooled: { readonly key: string; readonly agent: Agent } | undefined;
+  /**
+   * Each API call (not a watch) gives up after this many ms, 0 for never: an API server that accepts the
+   * connection and never answers must not hold a round, a binding or a status write forever.
+   */
+  requestTimeoutMs = REQUEST_TIMEOUT_MS;
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
+    if (this.requestTimeoutMs > 0 && context.getSignal() === undefined) {
+      context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
+    }
     const made = context.getAgent();
     // Proxy agents and plain HTTP keep client-node's own agent.
     if (made?.constructor !== Agent) return;

@@ -52,6 +52,31 @@ describe('the adapters’ kubeconfig', () => {
     expect(opened).toBeLessThanOrEqual(MAX_SOCKETS);
   });
 
+  it('gives up a call to an API server that hangs after requestTimeoutMs; plain client-node waits on', async () => {
+    const hung = new Cuttable(new URL(loadKubeConfig('admin').getCurrentCluster()?.server ?? ''));
+    await hung.start();
+    try {
+      hung.hang();
+      const kc = hung.kubeConfig('admin', () => new PooledKubeConfig());
+      (kc as PooledKubeConfig).requestTimeoutMs = 500;
+      const t0 = Date.now();
+      await expect(kc.makeApiClient(CoreV1Api).readNamespace({ name: 'default' })).rejects.toThrow(/abort|timeout/i);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      // Without the ceiling the same call is still waiting well past it.
+      const plain = hung.kubeConfig('admin').makeApiClient(CoreV1Api).readNamespace({ name: 'default' });
+      const outcome = await Promise.race([
+        plain.then(
+          () => 'answered',
+          () => 'failed',
+        ),
+        new Promise((r) => setTimeout(() => r('waiting'), 1500)),
+      ]);
+      expect(outcome).toBe('waiting');
+    } finally {
+      await hung.cut();
+    }
+  });
+
   it('still authenticates each identity as itself', async () => {
     // The unprivileged identity may not read namespaces; a shared agent must not lend it admin's connection.
     const admin = relay.kubeConfig('admin', () => new PooledKubeConfig());
