@@ -91,6 +91,8 @@ interface FailedWrite {
   readonly partitions: readonly string[];
   readonly status: number;
   readonly message: string;
+  /** The object's first failure since it was last written, or another status than before. */
+  readonly fresh: boolean;
 }
 
 const CONCURRENCY = 16;
@@ -104,8 +106,7 @@ export class Reconciler {
   private readonly expectations = new Expectations();
   /** Per `node|gpu`: the last power and when, for the energy counter, and the labels of its series. */
   private readonly energyAt = new Map<string, { watts: number; at: number; labels: GpuLabels }>();
-  /** Objects whose last write failed, with the HTTP status: each failure is reported once (WriteFailed). */
-  private readonly failedWrites = new Map<string, number>();
+  /** Objects whose last write failed: when to try again, and the status each failure is reported once for. */
   private readonly backoff: WriteBackoff;
   private readonly controllerFor;
   private readonly now: () => number;
@@ -331,14 +332,11 @@ export class Reconciler {
     /** `key` names the object written; `partitions` are the policies the failure holds up. */
     const fail = (op: string, key: string, partitions: readonly string[], err: unknown): void => {
       metrics.apiErrors.inc({ op });
-      this.backoff.failed(key, err, this.now());
-      log.warn({ op, object: key, err: describeError(err) }, 'write failed; the next round retries');
-      failures.push({ op, key, partitions, status: statusOf(err), message: describeError(err) });
+      const fresh = this.backoff.failed(key, err, this.now());
+      log.warn({ op, object: key, err: describeError(err) }, 'write failed; retried after a back-off');
+      failures.push({ op, key, partitions, status: statusOf(err), message: describeError(err), fresh });
     };
-    const succeeded = (key: string): void => {
-      this.failedWrites.delete(key);
-      this.backoff.succeeded(key);
-    };
+    const succeeded = (key: string): void => this.backoff.succeeded(key);
     /** A write whose object is backing off waits for a later round (the round wakes in time for it). */
     const due = (key: string): boolean => this.backoff.due(key, this.now());
     let configWritten = false;
@@ -422,9 +420,7 @@ export class Reconciler {
   private writeFailureEvents(failures: readonly FailedWrite[]): PlanEvent[] {
     const fresh = new Map<string, FailedWrite[]>();
     for (const f of failures) {
-      if (f.status === 409 || f.partitions.length === 0 || this.failedWrites.get(f.key) === f.status) continue;
-      if (this.failedWrites.size >= 10_000) this.failedWrites.clear();
-      this.failedWrites.set(f.key, f.status);
+      if (!f.fresh || f.partitions.length === 0) continue;
       for (const partition of f.partitions) {
         const group = `${partition}|${f.op}`;
         fresh.set(group, [...(fresh.get(group) ?? []), f]);
@@ -434,7 +430,7 @@ export class Reconciler {
       const [partition = '', op = ''] = group.split('|');
       const shown = list.slice(0, 5).map((f) => `${f.key} (${f.message})`);
       const more = list.length > shown.length ? `, and ${list.length - shown.length} more` : '';
-      const message = `${op} write failed: ${shown.join(', ')}${more}; the operator retries every round`;
+      const message = `${op} write failed: ${shown.join(', ')}${more}; the operator retries after a back-off`;
       return { partition, type: 'Warning', reason: 'WriteFailed', message };
     });
   }

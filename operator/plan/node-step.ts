@@ -171,7 +171,7 @@ function followLaunched(ctx: StepContext, view: NodeView, b: PatchBuilder): Node
  */
 function followApplying(ctx: StepContext, view: NodeView, b: PatchBuilder, took: number): NodeStep {
   const f = view.facts;
-  const state = `${f.migState ?? 'no state yet'}`;
+  const state = f.migState ?? 'no state yet';
   if (f.appliedAt === undefined && f.retryAfter !== undefined) {
     const message = `mig-manager has not finished ${String(f.desired)} (${state}) and smartmig stopped waiting (${f.failures} attempt(s)); the node frees its slot until mig-manager reports success or failure`;
     return { patch: b.result(), state: 'Failed', message, targets: undefined, wakeAt: Infinity };
