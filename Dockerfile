@@ -24,6 +24,8 @@ COPY policy ./policy
 COPY extender ./extender
 COPY operator ./operator
 COPY fake-gpu ./fake-gpu
+COPY kube ./kube
+COPY model-store ./model-store
 COPY crds ./crds
 # A numeric non-root user, so Kubernetes can check runAsNonRoot; the chart runs the pods as the same one.
 # tsx caches compiled files under the temp directory: the chart mounts a writable /tmp.

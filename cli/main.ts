@@ -23,6 +23,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'score repartitioning controllers on unseen days against the best static layout',
     load: () => import('./commands/compare.js'),
   },
+  train: {
+    summary: 'train the learned mean-field repartitioning controller in the simulator',
+    load: () => import('./commands/train.js'),
+  },
   demo: {
     summary: "the paper's day on a simulated 8-GPU cluster under every strategy, with an HTML report",
     load: () => import('./commands/demo.js'),

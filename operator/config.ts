@@ -1,4 +1,5 @@
 // The operator's one typed configuration: defaults beside the type, flags override, validated before start.
+import { MODELS_DIR } from '../model-store/shipped.js';
 import { hostname } from 'node:os';
 
 export interface OperatorConfig {
@@ -26,6 +27,8 @@ export interface OperatorConfig {
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
+  /** Where Dynamic policies' models live, one directory per model name (the image ships policy/models). */
+  readonly modelsDir: string;
 }
 
 export const DEFAULT_CONFIG: OperatorConfig = {
@@ -46,6 +49,7 @@ export const DEFAULT_CONFIG: OperatorConfig = {
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,
+  modelsDir: MODELS_DIR,
 };
 
 export class ConfigError extends Error {

@@ -4,9 +4,16 @@ import type { ControllerTraits, Repartitioner } from '../policy/repartition/cont
 import { greedyRepartitioner } from '../policy/repartition/greedy.js';
 import { timetableRepartitioner, type TimedTarget } from '../policy/repartition/schedule.js';
 import { staticRepartitioner } from '../policy/repartition/static.js';
+import { meanFieldRepartitioner } from '../policy/repartition/meanfield.js';
+import { checkedActor } from '../policy/learn/card.js';
+import type { LoadedActor } from '../model-store/actor-files.js';
 import { staticTargets, type ResolvedPolicy } from './policy.js';
 
-export type ControllerFactory = (policy: ResolvedPolicy) => Repartitioner;
+/** The loaded actor of a model name, if it loaded. */
+export type ActorLookup = (name: string) => LoadedActor | undefined;
+
+/** A controller for the policy, or undefined when what it needs (its model) is not there. */
+export type ControllerFactory = (policy: ResolvedPolicy, actors: ActorLookup) => Repartitioner | undefined;
 
 /** A named controller: what it takes (checked against the policy first) and how to build it. */
 export interface ControllerEntry extends ControllerTraits {
@@ -23,7 +30,20 @@ export const CONTROLLERS: ReadonlyMap<string, ControllerEntry> = new Map<string,
   // Two phases a day, or a phase per block of the day: both follow the policy's schedule.
   ['twice-daily', { takesModel: false, actsOnTime: true, takesSchedule: true, make: timetable }],
   ['timetable', { takesModel: false, actsOnTime: true, takesSchedule: true, make: timetable }],
+  // The learned actor also acts with nothing pending (it may shrink or merge slices ahead of demand).
+  ['meanfield', { takesModel: true, actsOnTime: true, make: meanfield }],
 ]);
+
+function meanfield(p: ResolvedPolicy, actors: ActorLookup): Repartitioner | undefined {
+  const actor = p.modelRef === undefined ? undefined : actors(p.modelRef);
+  if (!actor) return undefined;
+  const { model, options } = checkedActor(actor.card);
+  // The name carries the model, so the decision-time metric tells models apart.
+  return meanFieldRepartitioner(
+    { model, options, net: actor.net, everyMin: actor.card.everyMin },
+    `meanfield/${p.modelRef ?? ''}`,
+  );
+}
 
 /**
  * The policy's timetable as a controller. The operator's clock is minutes since the Unix epoch, so minutes
@@ -49,6 +69,7 @@ function timetable(p: ResolvedPolicy): Repartitioner {
 export function controllerCache(
   controllers: ReadonlyMap<string, ControllerEntry>,
   wrap: (r: Repartitioner) => Repartitioner = (r) => r,
+  actors: ActorLookup = () => undefined,
 ): (policy: ResolvedPolicy) => Repartitioner | undefined {
   const cache = new Map<string, Repartitioner>();
   return (policy) => {
@@ -58,7 +79,9 @@ export function controllerCache(
     let r = cache.get(key);
     if (!r) {
       for (const k of cache.keys()) if (k.startsWith(`${policy.name}|`)) cache.delete(k);
-      r = wrap(make(policy));
+      const made = make(policy, actors);
+      if (!made) return undefined;
+      r = wrap(made);
       cache.set(key, r);
     }
     return r;

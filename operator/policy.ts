@@ -16,6 +16,8 @@ export type { GpuTarget } from './migparted.js';
  * - `InvalidDuration`: a limit is not a duration.
  * - `DuplicateGpu`: two static entries name the same GPU.
  * - `ModelNotSupported`: `dynamic.model` is set for a controller that takes no model.
+ * - `ModelRequired`: a controller that needs a trained model (meanfield) has no `dynamic.model`.
+ * - `ModelUnavailable`: the named model is missing, unreadable, or made for another GPU model.
  * - `InvalidSchedule`: twice-daily or timetable without a schedule, a schedule for another controller, or a time
  *   twice.
  */
@@ -26,6 +28,8 @@ export type SpecIssueCode =
   | 'InvalidDuration'
   | 'DuplicateGpu'
   | 'ModelNotSupported'
+  | 'ModelRequired'
+  | 'ModelUnavailable'
   | 'InvalidSchedule';
 
 export interface SpecIssue {
@@ -139,6 +143,10 @@ function controllerIssues(
       takers.length > 0 ? `controllers that take one: ${takers.sort().join(', ')}` : 'no controller takes one';
     const message = `controller ${controller} takes no model, so "${model}" would be ignored (${which}); remove model or name such a controller`;
     return [{ code: 'ModelNotSupported', path: 'spec.dynamic.model', message }];
+  }
+  if (model === undefined && traits.takesModel) {
+    const message = `controller ${controller} decides with a trained model: name one in spec.dynamic.model`;
+    return [{ code: 'ModelRequired', path: 'spec.dynamic.model', message }];
   }
   return [];
 }

@@ -3,7 +3,12 @@
 // by "expectations": the next round waits until the caches show them, so it never acts on its own old state.
 import type { V1ConfigMap, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { GpuModel } from '../policy/mig/catalog.js';
 import type { Repartitioner } from '../policy/repartition/controller.js';
+import { loadActor } from '../model-store/actor-files.js';
+import { useBestBackend } from '../model-store/backend.js';
+import { ActorShelf } from './actors.js';
+import type { ResolvedPolicy } from './policy.js';
 import type { MigPartition } from './api/types.js';
 import type { OperatorConfig } from './config.js';
 import { CONTROLLERS, controllerCache } from './controllers.js';
@@ -101,6 +106,11 @@ async function inBatches<T>(items: readonly T[], run: (t: T) => Promise<void>): 
   for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(run));
 }
 
+/** The models Dynamic policies name. */
+function modelNames(partitions: readonly MigPartition[]): string[] {
+  return partitions.flatMap((p) => (p.spec.mode === 'Dynamic' && p.spec.dynamic?.model ? [p.spec.dynamic.model] : []));
+}
+
 export class Reconciler {
   private readonly seenAt = new Map<string, number>();
   private readonly expectations = new Expectations();
@@ -109,6 +119,7 @@ export class Reconciler {
   /** Objects whose last write failed: when to try again, and the status each failure is reported once for. */
   private readonly backoff: WriteBackoff;
   private readonly controllerFor;
+  private readonly actors: ActorShelf;
   private readonly now: () => number;
   private running = false;
   /** Set by stop(): a round still in flight writes no more. */
@@ -135,7 +146,24 @@ export class Reconciler {
         }
       },
     });
-    this.controllerFor = controllerCache(CONTROLLERS, wrap);
+    this.actors = new ActorShelf(deps.config.modelsDir, async (path) => {
+      await useBestBackend();
+      return loadActor(path);
+    });
+    this.controllerFor = controllerCache(CONTROLLERS, wrap, (name) => {
+      const r = this.actors.lookup(name);
+      return 'actor' in r ? r.actor : undefined;
+    });
+  }
+
+  /** Why a policy's model cannot drive its GPUs (undefined: it can, or the controller takes none). */
+  private modelProblem(policy: ResolvedPolicy, gpuModels: readonly GpuModel[]): string | undefined {
+    if (policy.modelRef === undefined || CONTROLLERS.get(policy.controller)?.takesModel !== true) return undefined;
+    const r = this.actors.lookup(policy.modelRef);
+    if ('problem' in r) return r.problem;
+    const gpu = r.actor.card.gpu;
+    const other = [policy.gpuModel, ...gpuModels].find((m) => m !== undefined && m.name !== gpu);
+    return other ? `model ${policy.modelRef} was trained for ${gpu}, not ${other.name}` : undefined;
   }
 
   get rounds(): number {
@@ -291,6 +319,7 @@ export class Reconciler {
       settleMs: c.configSettleMs,
       backoff: (n) => Math.min(c.backoffMaxMs, c.backoffBaseMs * 2 ** Math.max(0, n - 1)),
       statusNodeLimit: c.statusNodeLimit,
+      modelProblem: (policy, models) => this.modelProblem(policy, models),
     });
   }
 
@@ -299,6 +328,7 @@ export class Reconciler {
     await this.expectations.settle(2000);
     const t0 = performance.now();
     const snap = this.snapshot();
+    await this.actors.refresh(modelNames(snap.partitions));
     const t1 = performance.now();
     const plan = this.decide(snap);
     const t2 = performance.now();

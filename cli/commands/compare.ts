@@ -7,7 +7,19 @@ import type { Interval } from '../../policy/evaluate/stats.js';
 import { PLACEMENTS, type PlacementName } from '../../policy/placement/heuristics.js';
 import { DEFAULT_LIMITS } from '../../policy/repartition/targets.js';
 import { SIM_MODES } from '../../policy/sim/config.js';
-import { durationFlag, numberFlag, oneOf, parseFlags, parseIntList, stringFlag, type FlagSpec } from '../args.js';
+import {
+  durationFlag,
+  numberFlag,
+  oneOf,
+  parseFlags,
+  parseIntList,
+  stringFlag,
+  type FlagSpec,
+  type Parsed,
+} from '../args.js';
+import { loadActor, ModelError } from '../../model-store/actor-files.js';
+import { useBestBackend } from '../../model-store/backend.js';
+import { shippedModelDir } from '../../model-store/shipped.js';
 import type { Command } from '../command.js';
 import { progressCounter } from '../progress.js';
 import { checkReportPath, writeReport } from '../report/write.js';
@@ -29,6 +41,8 @@ ${WORKLOAD_HELP.replace('(default 1)', '(evaluation seeds; default 101-120)')}
   --controllers C[,C]   ${CONTROLLERS.join(', ')}
                         (default static,best-static,twice-daily,timetable,greedy; hindsight
                         searches every evaluation day and takes minutes)
+  --model DIR           the trained actor meanfield runs (default: the shipped one for the GPU model and
+                        mode, policy/models/meanfield-<gpu>-<mode>)
   --baseline C          the row others are measured against (default best-static)
   --placement P[,P]     ${PLACEMENTS.join(', ')} (default cedf)
   --mode M              paper or cluster (default cluster)
@@ -86,12 +100,28 @@ export function compareTable(result: CompareResult): string {
   ].join('\n');
 }
 
+/** The actor `--model` names, or the shipped one for the GPU model and mode. */
+async function loadModelFlag(p: Parsed, gpu: string, mode: string) {
+  const dir = stringFlag(p, 'model', shippedModelDir(gpu, mode));
+  await useBestBackend();
+  try {
+    const actor = await loadActor(dir, gpu);
+    if (actor.card.mode !== mode)
+      throw new ModelError(dir, `it was trained in ${actor.card.mode} mode, this comparison runs ${mode} mode`);
+    return actor;
+  } catch (err) {
+    if (err instanceof ModelError) throw new UsageError(`--model: ${err.message}`);
+    throw err;
+  }
+}
+
 const FLAGS: FlagSpec = {
   ...CLUSTER_FLAGS,
   ...WORKLOAD_FLAGS,
   'search-seeds': { type: 'string' },
   controllers: { type: 'string' },
   baseline: { type: 'string' },
+  model: { type: 'string' },
   placement: { type: 'string' },
   mode: { type: 'string' },
   'gpus-per-node': { type: 'string' },
@@ -137,6 +167,7 @@ export const command: Command = {
     const workload = readWorkload(p, model);
     if (report) await checkReportPath(report);
 
+    const actor = controllers.includes('meanfield') ? await loadModelFlag(p, model.name, mode) : undefined;
     const setting = makeSetting({
       model,
       gpus: layouts.length,
@@ -159,7 +190,7 @@ export const command: Command = {
           placements,
           evalSeeds: workload.seeds,
           baseline,
-          plan: { searchSeeds, staticLayouts: layouts, maxPasses },
+          plan: { searchSeeds, staticLayouts: layouts, maxPasses, actor },
         },
         {
           stage: (s) => {

@@ -175,8 +175,8 @@ const dynamicSpec = named('DynamicSpec', {
       type: 'string',
       description:
         'The controller that decides layouts: greedy (carves what pending pods ask for), twice-daily and ' +
-        'timetable (follow schedule: two phases a day, or one per block of the day), static (keeps layouts as ' +
-        'they are).',
+        'timetable (follow schedule: two phases a day, or one per block of the day), meanfield (a trained ' +
+        'mean-field actor, named in model), static (keeps layouts as they are).',
       default: 'greedy',
       pattern: '^[a-z][a-z0-9-]*$',
       maxLength: 63,
@@ -184,10 +184,12 @@ const dynamicSpec = named('DynamicSpec', {
     model: {
       type: 'string',
       description:
-        'Reserved for controllers that learn: the name of the trained model the controller should use. No ' +
-        'such controller and no model ship yet, so today every controller refuses a policy that sets it ' +
-        '(condition reason ModelNotSupported).',
-      maxLength: 253,
+        'The trained model of controller meanfield (required there, refused elsewhere): a directory name ' +
+        "under the operator's models directory, e.g. meanfield-a100-40gb-cluster (shipped in the image). A " +
+        'missing, unreadable or mismatched model sets Ready=False (reason ModelUnavailable) and leaves ' +
+        'layouts as they are.',
+      pattern: '^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$',
+      maxLength: 128,
     },
     schedule: {
       type: 'array',
@@ -224,6 +226,10 @@ const dynamicSpec = named('DynamicSpec', {
     {
       rule: "(has(self.controller) && self.controller in ['twice-daily', 'timetable']) == has(self.schedule)",
       message: 'schedule is required by controllers twice-daily and timetable and taken by no other',
+    },
+    {
+      rule: "(has(self.controller) && self.controller == 'meanfield') == has(self.model)",
+      message: 'model is required by controller meanfield and taken by no other',
     },
   ],
 });

@@ -49,6 +49,8 @@ export interface PlanOptions {
   readonly backoff: (failures: number) => number;
   /** Most nodes listed in a status. */
   readonly statusNodeLimit: number;
+  /** Why a Dynamic policy's model cannot drive these GPU models (undefined: it can, or it takes none). */
+  readonly modelProblem?: (policy: ResolvedPolicy, gpuModels: readonly GpuModel[]) => string | undefined;
 }
 
 export interface ManagedNode {
@@ -286,6 +288,14 @@ function planNodes(
     views.push(buildNodeView(n, model, n.gpuCount, config, snap.podsByNode.get(n.name) ?? []));
   }
   const issues = [...policy.issues];
+  const modelProblem =
+    issues.length === 0
+      ? st.opts.modelProblem?.(
+          policy,
+          views.map((v) => v.model),
+        )
+      : undefined;
+  if (modelProblem) issues.push({ code: 'ModelUnavailable', path: 'spec.dynamic.model', message: modelProblem });
   const inFlight = views.filter((v) => v.holdsSlot).length;
   let slots = Math.max(0, policy.maxNodesReconfiguring - inFlight);
   const ctx: StepContext = {

@@ -20,6 +20,9 @@ import {
 import { powerModel } from '../energy/power.js';
 import { LOOKAHEAD_DEFAULTS, LOOKAHEAD_TUNED_ON, lookaheadRepartitioner } from '../repartition/lookahead.js';
 import { ProfileBook } from '../workload/job.js';
+import type * as tf from '@tensorflow/tfjs';
+import type { ActorCard } from '../learn/card.js';
+import { meanFieldRepartitioner } from '../repartition/meanfield.js';
 import { layoutOptions, runDay, type Setting } from './setting.js';
 
 const PROFILES = new ProfileBook();
@@ -32,6 +35,7 @@ export const CONTROLLERS = [
   'greedy',
   'lookahead',
   'hindsight',
+  'meanfield',
 ] as const;
 export type ControllerName = (typeof CONTROLLERS)[number];
 
@@ -54,6 +58,8 @@ export interface PlanOptions {
   readonly maxPasses?: number;
   /** Called after every simulated search candidate. */
   readonly onEvaluate?: () => void;
+  /** The trained actor `meanfield` runs (checked against the setting's GPU model by its loader). */
+  readonly actor?: { readonly net: tf.LayersModel; readonly card: ActorCard };
 }
 
 /** A layout as its paper configuration number where it is one, else its compute sizes (`4+2+1`). */
@@ -155,6 +161,23 @@ export class Planner {
         return timed(searchTwiceDaily(this.context(opts.searchSeeds), this.bestStatic()).phases);
       case 'timetable':
         return timed(this.timetable().phases);
+      case 'meanfield': {
+        const actor = opts.actor;
+        if (!actor) throw new Error('meanfield: no trained actor given');
+        const options = layoutOptions(setting.model);
+        const pattern = actor.card.start.map((i) => options[i] as Layout);
+        const make = () =>
+          meanFieldRepartitioner({ model: setting.model, options, net: actor.net, everyMin: actor.card.everyMin });
+        return {
+          ...fixed(
+            expand(setting, pattern),
+            make,
+            `from ${patternText(setting, pattern)}; ${actor.card.command}`,
+            true,
+          ),
+          searchSeeds: [...new Set([...opts.searchSeeds, ...actor.card.trainSeeds])].sort((a, b) => a - b),
+        };
+      }
       case 'hindsight': {
         const s = this.bestStatic();
         const t = { x: this.timetable().x, blockMin: TIMETABLE_BLOCK_MIN };

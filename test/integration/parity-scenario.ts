@@ -149,7 +149,8 @@ export function simulateScenario(o: ScenarioOptions, firstPhaseMs: number): SimS
   if (policy.issues.length > 0) throw new Error(policy.issues.map((i) => i.message).join('; '));
   const make = CONTROLLERS.get('twice-daily')?.make;
   if (!make) throw new Error('no twice-daily controller');
-  const controller = make(policy);
+  const controller = make(policy, () => undefined);
+  if (!controller) throw new Error('twice-daily built no controller');
   const jobs = scenarioJobs(o);
   const byDeadline = new Map(jobs.map((j) => [j.deadline, j]));
   if (byDeadline.size !== jobs.length) throw new Error('two jobs share a deadline: cannot tell them apart');

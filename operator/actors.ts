@@ -1,0 +1,47 @@
+// The trained actors Dynamic MigPartitions name (`dynamic.model`), loaded from the models directory (the
+// image's policy/models, or a mounted one) before a round plans. A model that is missing, unreadable or does
+// not fit its policy is a problem the policy reports; it never stops the operator.
+import { join } from 'node:path';
+import type { LoadedActor } from '../model-store/actor-files.js';
+
+/** Model names are directory names under the models directory: no paths. */
+const NAME = /^[a-z0-9]([a-z0-9._-]{0,126}[a-z0-9])?$/;
+/** A failed load is tried again after this long (a model may be mounted later). */
+const RETRY_MS = 60_000;
+
+type Entry = { actor: LoadedActor } | { problem: string; at: number };
+
+export class ActorShelf {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly load: (path: string) => Promise<LoadedActor>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Loads the named actors not loaded yet (and failed ones due for another try). */
+  async refresh(names: Iterable<string>): Promise<void> {
+    for (const name of new Set(names)) {
+      const e = this.entries.get(name);
+      if (e && ('actor' in e || this.now() - e.at < RETRY_MS)) continue;
+      if (!NAME.test(name)) {
+        this.entries.set(name, {
+          problem: `"${name}" is not a model name (a directory name under the models directory)`,
+          at: this.now(),
+        });
+        continue;
+      }
+      try {
+        this.entries.set(name, { actor: await this.load(join(this.dir, name)) });
+      } catch (err) {
+        this.entries.set(name, { problem: (err as Error).message, at: this.now() });
+      }
+    }
+  }
+
+  /** The loaded actor, or why there is none. */
+  lookup(name: string): { actor: LoadedActor } | { problem: string } {
+    return this.entries.get(name) ?? { problem: `model ${name} is not loaded yet` };
+  }
+}

@@ -1,0 +1,234 @@
+// What the mean-field actor sees: the population's state (the mean field) and one GPU's own state. Every
+// input is a fraction or a per-GPU rate, so one trained actor reads a cluster of 8 GPUs and one of 8,192 alike,
+// and building the inputs costs a constant amount per GPU.
+import { findProfile, type GpuModel } from '../mig/catalog.js';
+import { layoutKey, type Layout } from '../mig/layout.js';
+import type { ClusterView, GpuState } from '../repartition/controller.js';
+
+/** Compute sizes pending demand is counted by (a profile counts under the largest size not above it). */
+const SIZE_BUCKETS = [1, 2, 3, 4, 7] as const;
+/** Slack (deadline − now) edges of waiting work, minutes. */
+const SLACK_EDGES = [-30, -5, 0, 5, 15, 30, 60, 120] as const;
+const DAY_MIN = 1440;
+
+/** Inputs that describe the population, the same for every GPU. */
+export function globalInputCount(options: number): number {
+  return 4 + 2 * options + SIZE_BUCKETS.length + (SLACK_EDGES.length + 1) + 4;
+}
+
+/** Inputs that describe one GPU. */
+export function localInputCount(options: number): number {
+  return 2 * options + 4 + SLOTS;
+}
+
+/** A GPU's slot on its node (nvidia-smi index mod 8), one-hot: node patterns repeat by slot. */
+const SLOTS = 8;
+
+export function inputCount(options: number): number {
+  return globalInputCount(options) + localInputCount(options);
+}
+
+/** Arrival rates smoothed over decisions; the controller keeps one per run. */
+export interface ArrivalTrend {
+  /** Jobs per GPU per minute. */
+  jobs: number;
+  /** Minutes of one-slice work per GPU per minute. */
+  work: number;
+  /** Time of the previous decision, minutes. */
+  at: number;
+}
+
+export function newTrend(): ArrivalTrend {
+  return { jobs: 0, work: 0, at: Number.NaN };
+}
+
+const TREND_MIN = 30;
+
+/** Folds the arrivals since the previous decision into the trend (an exponential average over ~30 min). */
+export function updateTrend(trend: ArrivalTrend, view: ClusterView): void {
+  const n = Math.max(1, view.gpus.length);
+  if (Number.isNaN(trend.at)) {
+    trend.at = view.now;
+    return;
+  }
+  const dt = view.now - trend.at;
+  trend.at = view.now;
+  if (dt <= 0) return;
+  let jobs = 0;
+  let work = 0;
+  for (const a of view.arrivals ?? []) {
+    jobs++;
+    work += a.work;
+  }
+  const keep = Math.exp(-dt / TREND_MIN);
+  trend.jobs = keep * trend.jobs + (1 - keep) * (jobs / n / dt);
+  trend.work = keep * trend.work + (1 - keep) * (work / n / dt);
+}
+
+/** Index of a layout in the option table, −1 when it is not one of them. */
+export type OptionIndex = (layout: Layout) => number;
+
+export function optionIndex(options: readonly Layout[]): OptionIndex {
+  const byKey = new Map(options.map((l, i) => [layoutKey(l), i]));
+  return (layout) => byKey.get(layoutKey(layout)) ?? -1;
+}
+
+function sizeBucket(k: number): number {
+  let b = 0;
+  for (let i = 0; i < SIZE_BUCKETS.length; i++) if (k >= (SIZE_BUCKETS[i] as number)) b = i;
+  return b;
+}
+
+function slackBin(slack: number): number {
+  let b = 0;
+  while (b < SLACK_EDGES.length && slack >= (SLACK_EDGES[b] as number)) b++;
+  return b;
+}
+
+function busyShare(g: GpuState): number {
+  if (g.busy.length === 0) return 0;
+  let n = 0;
+  for (const b of g.busy) if (b) n++;
+  return n / g.busy.length;
+}
+
+/**
+ * The inputs of every GPU of the view, row by row (GPU i at i × inputCount). `rank` in the local inputs is the
+ * GPU's place among the GPUs of its layout, least busy first, as a fraction: it lets one shared actor move
+ * part of a group rather than all of it or none.
+ */
+export function buildInputs(
+  view: ClusterView,
+  model: GpuModel,
+  options: readonly Layout[],
+  indexOf: OptionIndex,
+  trend: ArrivalTrend,
+): Float32Array {
+  const k = options.length;
+  const n = view.gpus.length;
+  const per = inputCount(k);
+  const global = new Float32Array(globalInputCount(k));
+  const inv = 1 / Math.max(1, n);
+  const phase = (2 * Math.PI * (((view.now % DAY_MIN) + DAY_MIN) % DAY_MIN)) / DAY_MIN;
+  global[0] = Math.sin(phase);
+  global[1] = Math.cos(phase);
+  global[2] = Math.sin(2 * phase);
+  global[3] = Math.cos(2 * phase);
+  const layoutOf = new Int32Array(n);
+  const targetOf = new Int32Array(n);
+  const busy = new Float32Array(n);
+  let busyAll = 0;
+  view.gpus.forEach((g, i) => {
+    const l = indexOf(g.layout);
+    const t = g.target ? indexOf(g.target) : -1;
+    layoutOf[i] = l;
+    targetOf[i] = t;
+    if (l >= 0) global[4 + l] = (global[4 + l] as number) + inv;
+    if (t >= 0) global[4 + k + t] = (global[4 + k + t] as number) + inv;
+    busy[i] = busyShare(g);
+    busyAll += busy[i] as number;
+  });
+  let at = 4 + 2 * k;
+  const slackAt = at + SIZE_BUCKETS.length;
+  for (const p of view.pending) {
+    const size = findProfile(model, p.profile)?.computeSlices ?? 1;
+    const s = at + sizeBucket(size);
+    global[s] = (global[s] as number) + inv;
+    const b = slackAt + slackBin(p.deadline - view.now);
+    global[b] = (global[b] as number) + inv;
+  }
+  at = slackAt + SLACK_EDGES.length + 1;
+  let waitingWork = 0;
+  for (const w of view.waiting ?? []) waitingWork += w.work;
+  global[at] = busyAll * inv;
+  global[at + 1] = Math.min(10, (waitingWork * inv) / 60);
+  global[at + 2] = trend.jobs;
+  global[at + 3] = trend.work / 10;
+
+  const rank = groupRanks(layoutOf, busy, k);
+  const out = new Float32Array(n * per);
+  const g0 = global.length;
+  for (let i = 0; i < n; i++) {
+    const row = i * per;
+    out.set(global, row);
+    const g = view.gpus[i] as GpuState;
+    const l = layoutOf[i] as number;
+    const t = targetOf[i] as number;
+    if (l >= 0) out[row + g0 + l] = 1;
+    if (t >= 0) out[row + g0 + k + t] = 1;
+    const base = row + g0 + 2 * k;
+    out[base] = busy[i] as number;
+    out[base + 1] = g.reconfiguring ? 1 : 0;
+    out[base + 2] = Math.min(4, (view.now - g.lastChange) / 60);
+    out[base + 3] = rank[i] as number;
+    out[base + 4 + ((g.index ?? g.id) % SLOTS)] = 1;
+  }
+  return out;
+}
+
+/** What one decision sees: the GPUs of the actor's model and their inputs, row by row. */
+export interface Observation {
+  readonly gpus: readonly GpuState[];
+  readonly inputs: Float32Array;
+}
+
+/**
+ * Turns views into observations at the actor's pace: keeps the arrival trend across calls and answers only
+ * every `everyMin` minutes (0: at every call). GPUs of other models are left out of the mean field.
+ */
+export class Observer {
+  readonly width: number;
+  private readonly indexOf: OptionIndex;
+  private readonly trend = newTrend();
+  private nextAt = -Infinity;
+
+  constructor(
+    private readonly model: GpuModel,
+    private readonly options: readonly Layout[],
+    private readonly everyMin: number,
+  ) {
+    this.indexOf = optionIndex(options);
+    this.width = inputCount(options.length);
+  }
+
+  optionOf(layout: Layout): number {
+    return this.indexOf(layout);
+  }
+
+  observe(view: ClusterView): Observation | undefined {
+    const own = view.gpus.filter((g) => g.model.name === this.model.name);
+    const mine: ClusterView = own.length === view.gpus.length ? view : withGpus(view, own);
+    updateTrend(this.trend, mine);
+    if (view.now < this.nextAt || own.length === 0) return undefined;
+    this.nextAt = view.now + this.everyMin;
+    return { gpus: own, inputs: buildInputs(mine, this.model, this.options, this.indexOf, this.trend) };
+  }
+}
+
+function withGpus(view: ClusterView, gpus: readonly GpuState[]): ClusterView {
+  return {
+    now: view.now,
+    gpus,
+    get pending() {
+      return view.pending;
+    },
+    get arrivals() {
+      return view.arrivals;
+    },
+    get waiting() {
+      return view.waiting;
+    },
+  };
+}
+
+/** Each GPU's place in its layout group, least busy first (ties by position), as a fraction in [0, 1). */
+function groupRanks(layoutOf: Int32Array, busy: Float32Array, k: number): Float32Array {
+  const groups: number[][] = Array.from({ length: k + 1 }, () => []);
+  for (let i = 0; i < layoutOf.length; i++) (groups[(layoutOf[i] as number) + 1] as number[]).push(i);
+  const rank = new Float32Array(layoutOf.length);
+  for (const members of groups) {
+    members.sort((a, b) => (busy[a] as number) - (busy[b] as number) || a - b);
+    members.forEach((g, r) => (rank[g] = r / members.length));
+  }
+  return rank;
+}
