@@ -77,6 +77,7 @@ async function readModelJson(dir: string): Promise<ModelJson> {
 
 /** Reads and checks an actor; `gpu`, when given, is the GPU model it must drive. */
 export async function loadActor(dir: string, gpu?: string): Promise<LoadedActor> {
+  await tf.ready();
   const json = await readModelJson(dir);
   const card = json.userDefinedMetadata?.smartmig;
   const manifest = json.weightsManifest?.[0];

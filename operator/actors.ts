@@ -3,6 +3,8 @@
 // not fit its policy is a problem the policy reports; it never stops the operator.
 import { join } from 'node:path';
 import type { LoadedActor } from '../model-store/actor-files.js';
+import type { GpuModel } from '../policy/mig/catalog.js';
+import type { ResolvedPolicy } from './policy.js';
 
 /** Model names are directory names under the models directory: no paths. */
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,126}[a-z0-9])?$/;
@@ -42,6 +44,24 @@ export class ActorShelf {
 
   /** The loaded actor, or why there is none. */
   lookup(name: string): { actor: LoadedActor } | { problem: string } {
-    return this.entries.get(name) ?? { problem: `model ${name} is not loaded yet` };
+    const e = this.entries.get(name);
+    if (!e) return { problem: `model ${name} is not loaded yet` };
+    return 'actor' in e ? e : { problem: e.problem };
+  }
+
+  /** Why a policy's model cannot drive its GPUs (undefined: it can, or its controller takes no model). */
+  problemFor(policy: ResolvedPolicy, gpuModels: readonly GpuModel[], takesModel: boolean): string | undefined {
+    if (policy.modelRef === undefined || !takesModel) return undefined;
+    const r = this.lookup(policy.modelRef);
+    if ('problem' in r) return r.problem;
+    const gpu = r.actor.card.gpu;
+    const other = [policy.gpuModel, ...gpuModels].find((m) => m !== undefined && m.name !== gpu);
+    return other ? `model ${policy.modelRef} was trained for ${gpu}, not ${other.name}` : undefined;
+  }
+
+  /** The loaded actor of a name, for controllers. */
+  actor(name: string): LoadedActor | undefined {
+    const r = this.lookup(name);
+    return 'actor' in r ? r.actor : undefined;
   }
 }

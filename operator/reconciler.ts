@@ -3,12 +3,10 @@
 // by "expectations": the next round waits until the caches show them, so it never acts on its own old state.
 import type { V1ConfigMap, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { GpuModel } from '../policy/mig/catalog.js';
 import type { Repartitioner } from '../policy/repartition/controller.js';
 import { loadActor } from '../model-store/actor-files.js';
 import { useBestBackend } from '../model-store/backend.js';
 import { ActorShelf } from './actors.js';
-import type { ResolvedPolicy } from './policy.js';
 import type { MigPartition } from './api/types.js';
 import type { OperatorConfig } from './config.js';
 import { CONTROLLERS, controllerCache } from './controllers.js';
@@ -150,20 +148,7 @@ export class Reconciler {
       await useBestBackend();
       return loadActor(path);
     });
-    this.controllerFor = controllerCache(CONTROLLERS, wrap, (name) => {
-      const r = this.actors.lookup(name);
-      return 'actor' in r ? r.actor : undefined;
-    });
-  }
-
-  /** Why a policy's model cannot drive its GPUs (undefined: it can, or the controller takes none). */
-  private modelProblem(policy: ResolvedPolicy, gpuModels: readonly GpuModel[]): string | undefined {
-    if (policy.modelRef === undefined || CONTROLLERS.get(policy.controller)?.takesModel !== true) return undefined;
-    const r = this.actors.lookup(policy.modelRef);
-    if ('problem' in r) return r.problem;
-    const gpu = r.actor.card.gpu;
-    const other = [policy.gpuModel, ...gpuModels].find((m) => m !== undefined && m.name !== gpu);
-    return other ? `model ${policy.modelRef} was trained for ${gpu}, not ${other.name}` : undefined;
+    this.controllerFor = controllerCache(CONTROLLERS, wrap, (name) => this.actors.actor(name));
   }
 
   get rounds(): number {
@@ -319,7 +304,8 @@ export class Reconciler {
       settleMs: c.configSettleMs,
       backoff: (n) => Math.min(c.backoffMaxMs, c.backoffBaseMs * 2 ** Math.max(0, n - 1)),
       statusNodeLimit: c.statusNodeLimit,
-      modelProblem: (policy, models) => this.modelProblem(policy, models),
+      modelProblem: (policy, models) =>
+        this.actors.problemFor(policy, models, CONTROLLERS.get(policy.controller)?.takesModel === true),
     });
   }
 

@@ -97,6 +97,7 @@ async function trainPlan(
   if (!p.values.resume) {
     return { argv, p, out, generations: numberFlag(p, 'generations', 60, { min: 0, integer: true }) };
   }
+  await useBestBackend();
   const resumed = await loadCheckpoint(out).catch((err: Error) => {
     throw new UsageError(`--resume: ${err.message}`);
   });

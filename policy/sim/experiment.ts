@@ -30,6 +30,8 @@ export interface ExperimentSpec {
   readonly mode: SimMode;
   readonly placement: PlacementName;
   readonly repartition: RepartitionName;
+  /** A controller for each seed's run instead of `repartition`'s (a learned one); `repartition` still labels it. */
+  readonly controller?: () => Repartitioner;
   readonly horizonMin: number;
   /** Minutes a reconfiguration keeps a GPU out of service (paper: 4 s; mig-manager: tens of seconds). */
   readonly reconfigureMin?: number;
@@ -82,7 +84,7 @@ export function runExperiment(
       profiles,
       mode: spec.mode,
       placement: spec.placement,
-      repartitioner: makeRepartitioner(spec.repartition),
+      repartitioner: spec.controller?.() ?? makeRepartitioner(spec.repartition),
       seed,
       horizonMin: spec.horizonMin,
       reconfigureMin: spec.reconfigureMin ?? defaultReconfigureMin(spec.mode),
@@ -98,7 +100,7 @@ export function runExperiment(
   const mean = (f: (r: SeedRun) => number): number => runs.reduce((s, r) => s + f(r), 0) / Math.max(1, runs.length);
   const energy = mean((r) => r.energyWmin);
   const lb = mean((r) => r.energyLowerBoundWmin);
-  const { model, layouts, ...rest } = spec;
+  const { model, layouts, controller: _controller, ...rest } = spec;
   return {
     label: spec.label,
     spec: { ...rest, etWeight, gpu: model.name, gpus: layouts.length },
