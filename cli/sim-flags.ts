@@ -48,10 +48,16 @@ export interface ClusterChoice {
   layouts: Layout[];
 }
 
-export function readCluster(p: Parsed): ClusterChoice {
+/** --gpu: the GPU model (default A100-40GB). */
+export function readGpuModel(p: Parsed): GpuModel {
   const gpuName = stringFlag(p, 'gpu', 'A100-40GB');
   const model = findGpuModel(gpuName);
   if (!model) throw new UsageError(`--gpu: unknown GPU model "${gpuName}" (known: ${GPU_MODELS.join(', ')})`);
+  return model;
+}
+
+export function readCluster(p: Parsed): ClusterChoice {
+  const model = readGpuModel(p);
   const gpus = numberFlag(p, 'gpus', 8, { min: 1, integer: true });
   const fallback = model.computeSlices === 7 ? PAPER_STATIC : 'all-balanced';
   const pattern = parseLayoutList(model, stringFlag(p, 'layouts', fallback));

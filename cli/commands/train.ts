@@ -19,7 +19,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../model-store/checkpoint.js'
 import { numberFlag, oneOf, parseFlags, parseIntList, stringFlag, type FlagSpec, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 import { progressBar, progressCounter } from '../progress.js';
-import { CLUSTER_FLAGS, readCluster, readWorkload, WORKLOAD_FLAGS } from '../sim-flags.js';
+import { readGpuModel, readWorkload, WORKLOAD_FLAGS } from '../sim-flags.js';
 import { UsageError } from '../usage-error.js';
 
 const POLICIES = ['meanfield'] as const;
@@ -59,7 +59,8 @@ Example (the cluster-mode model shipped in policy/models):
   smartmig train --mode cluster --gpus 8 --gpu A100-40GB --out policy/models/meanfield-a100-cluster`;
 
 const FLAGS: FlagSpec = {
-  ...CLUSTER_FLAGS,
+  gpus: { type: 'string' },
+  gpu: { type: 'string' },
   ...WORKLOAD_FLAGS,
   policy: { type: 'string' },
   out: { type: 'string' },
@@ -118,7 +119,8 @@ export const command: Command = {
     const { p, out, generations, resumed } = plan;
     oneOf('policy', stringFlag(p, 'policy', 'meanfield'), POLICIES);
     if (p.values.seeds === undefined) p.values.seeds = '1-50';
-    const { model, layouts } = readCluster(p);
+    const model = readGpuModel(p);
+    const gpus = numberFlag(p, 'gpus', 8, { min: 1, integer: true });
     const mode = oneOf('mode', stringFlag(p, 'mode', 'cluster'), SIM_MODES);
     const workload = readWorkload(p, model);
     const trainSeeds = workload.seeds;
@@ -138,7 +140,7 @@ export const command: Command = {
     const imitationDays = numberFlag(p, 'imitation-days', 10, { min: 1, integer: true });
     const setting = makeSetting({
       model,
-      gpus: layouts.length,
+      gpus,
       gpusPerNode: numberFlag(p, 'gpus-per-node', 8, { min: 1, integer: true }),
       mode,
       horizonMin: workload.horizonMin,
@@ -151,7 +153,7 @@ export const command: Command = {
 
     const days = progressCounter('simulated days');
     let stage = 'best static layout';
-    const planner = new Planner(setting, { searchSeeds, staticLayouts: layouts, onEvaluate: () => days.tick(stage) });
+    const planner = new Planner(setting, { searchSeeds, staticLayouts: [], onEvaluate: () => days.tick(stage) });
     const start = resumed ? [...resumed.card.start] : planner.bestStatic().choice;
     const trainer = new MeanFieldTrainer(
       {
