@@ -13,7 +13,7 @@ import { Planner } from '../../policy/evaluate/plans.js';
 import { layoutOptions, makeSetting } from '../../policy/evaluate/setting.js';
 import { expand } from '../../policy/search/layout-search.js';
 import { SIM_MODES } from '../../policy/sim/config.js';
-import { saveActor } from '../../model-store/actor-files.js';
+import { loadActor, saveActor } from '../../model-store/actor-files.js';
 import { useBackend, useBestBackend } from '../../model-store/backend.js';
 import { loadCheckpoint, saveCheckpoint } from '../../model-store/checkpoint.js';
 import { numberFlag, oneOf, parseFlags, parseIntList, stringFlag, type FlagSpec, type Parsed } from '../args.js';
@@ -187,12 +187,14 @@ export const command: Command = {
       validationGain: gain,
     });
     let best = resumed?.run.bestGain ?? -Infinity;
+    let kept: ActorCard | undefined;
     const checkpoint = async (): Promise<string> => {
       const gain = trainer.validate();
-      const kept = gain > best;
-      if (kept) {
+      const better = gain > best;
+      if (better) {
         best = gain;
-        await saveActor(out, trainer.net, card(gain));
+        kept = card(gain);
+        await saveActor(out, trainer.net, kept);
       }
       await saveCheckpoint(out, trainer.net, card(gain), trainer.state, {
         argv: plan.argv,
@@ -200,7 +202,7 @@ export const command: Command = {
         bestGain: best,
         trainingMinutes: minutes(),
       });
-      return `validation ${(gain * 100).toFixed(2)} %${kept ? ' (kept)' : ''}`;
+      return `validation ${(gain * 100).toFixed(2)} %${better ? ' (kept)' : ''}`;
     };
 
     if (!resumed) {
@@ -230,17 +232,19 @@ export const command: Command = {
       bar.tick(line);
     }
     bar.stop();
-    await writeFile(join(out, 'CARD.md'), cardText(card(best), backend));
+    // The card of the weights kept (a resumed run that kept none since reads them back).
+    kept ??= (await loadActor(out)).card;
+    await writeFile(join(out, 'CARD.md'), cardText(kept, trainer.state.generation, backend));
     console.log(`model: ${out} (validation gain ${(best * 100).toFixed(2)} % over the best static layout)`);
     return 0;
   },
 };
 
-function cardText(card: ActorCard, backend: string): string {
+function cardText(card: ActorCard, generations: number, backend: string): string {
   return `# ${card.controller} actor for ${card.gpu}, ${card.mode} mode
 
 - Trained by: \`${card.command}\`
-- Generations: ${card.generations}; training time ${card.trainingMinutes} min (backend ${backend})
+- Weights of generation ${card.generations} (the best on the validation seeds of ${generations} generations); ${card.trainingMinutes} min of training to then (backend ${backend})
 - Net: ${card.hidden.join('×')} tanh hidden units, ${card.options.length + 1} actions, a decision every ${card.everyMin || 'simulator call'}${card.everyMin ? ' min' : ''}
 - Starts from the best static pattern ${card.start.map((i) => i + 1).join(',')} (layout option numbers)
 - Validation gain over that layout: ${(card.validationGain * 100).toFixed(2)} %

@@ -17,6 +17,10 @@ import type {
   RunningWork,
 } from '../../policy/repartition/controller.js';
 import { greedyRepartitioner } from '../../policy/repartition/greedy.js';
+import { meanFieldRepartitioner } from '../../policy/repartition/meanfield.js';
+import { loadActor } from '../../model-store/actor-files.js';
+import { useBestBackend } from '../../model-store/backend.js';
+import { shippedModelDir } from '../../model-store/shipped.js';
 import { lookaheadRepartitioner } from '../../policy/repartition/lookahead.js';
 import { scheduleRepartitioner } from '../../policy/repartition/schedule.js';
 import { staticRepartitioner } from '../../policy/repartition/static.js';
@@ -89,11 +93,17 @@ const phases = [
   { fromMin: 0, layouts: [options[0] as Layout] },
   { fromMin: 480, layouts: [options[half] as Layout] },
 ];
+// The shipped learned actor, on the best backend available here (wasm unless tfjs-node is installed).
+const backend = await useBestBackend();
+const actor = await loadActor(shippedModelDir(model.name, 'cluster'), model.name);
+const meanfield = () =>
+  meanFieldRepartitioner({ model, options, net: actor.net, everyMin: actor.card.everyMin }, 'meanfield');
 const CONTROLLERS: [string, () => Repartitioner][] = [
   ['static / best-static', staticRepartitioner],
   ['twice-daily (switching now)', () => scheduleRepartitioner('twice-daily', phases)],
   ['greedy, drains busy GPUs', () => greedyRepartitioner({ drainBusy: true })],
   ['greedy, idle GPUs only', () => greedyRepartitioner({ drainBusy: false })],
+  [`meanfield (learned, ${backend} backend)`, meanfield],
 ];
 
 /**
