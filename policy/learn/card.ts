@@ -8,7 +8,7 @@ import type { SimMode } from '../sim/config.js';
 import { inputCount } from './features.js';
 
 /** Bumped whenever features.ts changes what an input means; actors of another version are refused. */
-export const FEATURES_VERSION = 1;
+export const FEATURES_VERSION = 2;
 
 export interface ActorCard {
   readonly controller: 'meanfield';

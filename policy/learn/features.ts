@@ -1,6 +1,7 @@
 // What the mean-field actor sees: the population's state (the mean field) and one GPU's own state. Every
 // input is a fraction or a per-GPU rate, so one trained actor reads a cluster of 8 GPUs and one of 8,192 alike,
-// and building the inputs costs a constant amount per GPU.
+// and building the inputs costs a constant amount per GPU. Only what the operator knows of a cluster is read
+// (GPUs, pending pods' profiles and deadlines, the clock): not the work of pods, which pods do not declare.
 import { findProfile, type GpuModel } from '../mig/catalog.js';
 import { layoutKey, type Layout } from '../mig/layout.js';
 import type { ClusterView, GpuState } from '../repartition/controller.js';
@@ -13,7 +14,7 @@ const DAY_MIN = 1440;
 
 /** Inputs that describe the population, the same for every GPU. */
 export function globalInputCount(options: number): number {
-  return 4 + 2 * options + SIZE_BUCKETS.length + (SLACK_EDGES.length + 1) + 4;
+  return 4 + 2 * options + SIZE_BUCKETS.length + (SLACK_EDGES.length + 1) + 1;
 }
 
 /** Inputs that describe one GPU. */
@@ -26,43 +27,6 @@ const SLOTS = 8;
 
 export function inputCount(options: number): number {
   return globalInputCount(options) + localInputCount(options);
-}
-
-/** Arrival rates smoothed over decisions; the controller keeps one per run. */
-export interface ArrivalTrend {
-  /** Jobs per GPU per minute. */
-  jobs: number;
-  /** Minutes of one-slice work per GPU per minute. */
-  work: number;
-  /** Time of the previous decision, minutes. */
-  at: number;
-}
-
-export function newTrend(): ArrivalTrend {
-  return { jobs: 0, work: 0, at: Number.NaN };
-}
-
-const TREND_MIN = 30;
-
-/** Folds the arrivals since the previous decision into the trend (an exponential average over ~30 min). */
-export function updateTrend(trend: ArrivalTrend, view: ClusterView): void {
-  const n = Math.max(1, view.gpus.length);
-  if (Number.isNaN(trend.at)) {
-    trend.at = view.now;
-    return;
-  }
-  const dt = view.now - trend.at;
-  trend.at = view.now;
-  if (dt <= 0) return;
-  let jobs = 0;
-  let work = 0;
-  for (const a of view.arrivals ?? []) {
-    jobs++;
-    work += a.work;
-  }
-  const keep = Math.exp(-dt / TREND_MIN);
-  trend.jobs = keep * trend.jobs + (1 - keep) * (jobs / n / dt);
-  trend.work = keep * trend.work + (1 - keep) * (work / n / dt);
 }
 
 /** Index of a layout in the option table, −1 when it is not one of them. */
@@ -102,7 +66,6 @@ export function buildInputs(
   model: GpuModel,
   options: readonly Layout[],
   indexOf: OptionIndex,
-  trend: ArrivalTrend,
 ): Float32Array {
   const k = options.length;
   const n = view.gpus.length;
@@ -137,13 +100,7 @@ export function buildInputs(
     const b = slackAt + slackBin(p.deadline - view.now);
     global[b] = (global[b] as number) + inv;
   }
-  at = slackAt + SLACK_EDGES.length + 1;
-  let waitingWork = 0;
-  for (const w of view.waiting ?? []) waitingWork += w.work;
-  global[at] = busyAll * inv;
-  global[at + 1] = Math.min(10, (waitingWork * inv) / 60);
-  global[at + 2] = trend.jobs;
-  global[at + 3] = trend.work / 10;
+  global[slackAt + SLACK_EDGES.length + 1] = busyAll * inv;
 
   const rank = groupRanks(layoutOf, busy, k);
   const out = new Float32Array(n * per);
@@ -173,13 +130,12 @@ export interface Observation {
 }
 
 /**
- * Turns views into observations at the actor's pace: keeps the arrival trend across calls and answers only
- * every `everyMin` minutes (0: at every call). GPUs of other models are left out of the mean field.
+ * Turns views into observations at the actor's pace: answers only every `everyMin` minutes (0: at every call).
+ * GPUs of other models are left out of the mean field.
  */
 export class Observer {
   readonly width: number;
   private readonly indexOf: OptionIndex;
-  private readonly trend = newTrend();
   private nextAt = -Infinity;
 
   constructor(
@@ -198,10 +154,9 @@ export class Observer {
   observe(view: ClusterView): Observation | undefined {
     const own = view.gpus.filter((g) => g.model.name === this.model.name);
     const mine: ClusterView = own.length === view.gpus.length ? view : withGpus(view, own);
-    updateTrend(this.trend, mine);
     if (view.now < this.nextAt || own.length === 0) return undefined;
     this.nextAt = view.now + this.everyMin;
-    return { gpus: own, inputs: buildInputs(mine, this.model, this.options, this.indexOf, this.trend) };
+    return { gpus: own, inputs: buildInputs(mine, this.model, this.options, this.indexOf) };
   }
 }
 
@@ -211,12 +166,6 @@ function withGpus(view: ClusterView, gpus: readonly GpuState[]): ClusterView {
     gpus,
     get pending() {
       return view.pending;
-    },
-    get arrivals() {
-      return view.arrivals;
-    },
-    get waiting() {
-      return view.waiting;
     },
   };
 }

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { layoutOptions } from '../../../policy/evaluate/setting.js';
-import {
-  buildInputs,
-  globalInputCount,
-  inputCount,
-  newTrend,
-  Observer,
-  optionIndex,
-} from '../../../policy/learn/features.js';
+import { buildInputs, globalInputCount, inputCount, Observer, optionIndex } from '../../../policy/learn/features.js';
 import { paper12Layout } from '../../../policy/mig/paper12.js';
 import type { ClusterView, GpuState } from '../../../policy/repartition/controller.js';
 import { A100 } from '../../support/sim-builders.js';
@@ -40,7 +33,7 @@ const view = (gpus: GpuState[], now = 360, pending: ClusterView['pending'] = [])
 describe('mean-field inputs', () => {
   it('are the same global block for every GPU, with layout and target shares that sum to the population', () => {
     const gpus = [gpu(0, 1, 0), gpu(1, 1, 2), gpu(2, 6, 0, { target: L(1) }), gpu(3, 12, 0)];
-    const x = buildInputs(view(gpus), A100, options, optionIndex(options), newTrend());
+    const x = buildInputs(view(gpus), A100, options, optionIndex(options));
     const w = inputCount(k);
     expect(x.length).toBe(4 * w);
     const g = globalInputCount(k);
@@ -53,7 +46,7 @@ describe('mean-field inputs', () => {
 
   it('mark each GPU own layout, target, slot and rank within its layout group (least busy first)', () => {
     const gpus = [gpu(0, 1, 3), gpu(1, 1, 0), gpu(2, 6, 0, { target: L(1) })];
-    const x = buildInputs(view(gpus), A100, options, optionIndex(options), newTrend());
+    const x = buildInputs(view(gpus), A100, options, optionIndex(options));
     const w = inputCount(k);
     const local = (i: number) => x.subarray(i * w + globalInputCount(k), (i + 1) * w);
     expect(local(0)[0]).toBe(1); // own layout one-hot
@@ -70,13 +63,7 @@ describe('mean-field inputs', () => {
       { profile: '1g.5gb', deadline: 370 },
       { profile: '3g.20gb', deadline: 300 },
     ];
-    const x = buildInputs(
-      view([gpu(0, 1, 0), gpu(1, 1, 0)], 360, pending),
-      A100,
-      options,
-      optionIndex(options),
-      newTrend(),
-    );
+    const x = buildInputs(view([gpu(0, 1, 0), gpu(1, 1, 0)], 360, pending), A100, options, optionIndex(options));
     const sizes = [...x.subarray(4 + 2 * k, 4 + 2 * k + 5)];
     expect(sizes).toEqual([0.5, 0, 0.5, 0, 0]);
     const slack = [...x.subarray(4 + 2 * k + 5, 4 + 2 * k + 14)];
