@@ -1,9 +1,10 @@
 // The whole loop, end to end: the local control plane, `smartmig fake-gpu` (4 nodes × 8 A100-40GB, starting at
 // all-1g.5gb), `smartmig extender` and `smartmig operator` as separate processes under the chart's RBAC (not
-// admin), the real smartmig-scheduler calling the extender, and a Dynamic MigPartition (greedy). A few hundred
-// pods of the paper's workload, time-compressed, must all succeed; no busy GPU may ever be reconfigured; the
-// operator must repartition (most pods want 7g, none of which exist at the start); the metrics endpoints serve
-// tardiness and energy, and a real Prometheus scrapes all three endpoints.
+// admin), the real smartmig-scheduler calling the extender, and two Dynamic MigPartitions: greedy on two nodes,
+// the learned meanfield controller with the shipped model on the other two. A few hundred pods of the paper's
+// workload, time-compressed, must all succeed; no busy GPU may ever be reconfigured; both controllers must
+// repartition (most pods want 7g, none of which exist at the start; the actor moves its GPUs to the layouts it
+// learned); the metrics endpoints serve tardiness and energy, and a real Prometheus scrapes all three endpoints.
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,11 @@ const core = admin.makeApiClient(CoreV1Api);
 const custom = admin.makeApiClient(CustomObjectsApi);
 const run = uniqueName('e2e');
 const nodeNames = Array.from({ length: NODES }, (_, i) => `${run}-gpu-${i}`);
+/** The nodes of each MigPartition: greedy's (named `run`) and the learned controller's. */
+const greedyNodes = nodeNames.slice(0, NODES / 2);
+const learnedNodes = nodeNames.slice(NODES / 2);
+const learned = `${run}-learned`;
+const MODEL_NAME = 'meanfield-a100-40gb-cluster';
 const podLabels = { 'smartmig.io/e2e': run };
 
 let namespace = '';
@@ -88,31 +94,31 @@ function panelPeaks(title: string, range: string): string[] {
 
 const outcome = { submittedMs: 0, finishedMs: 0, pods: [] as V1Pod[] };
 
-/** Applies the MigPartition with kubectl, as a cluster operator would. */
-async function applyPartition(): Promise<void> {
+/** Applies a MigPartition over some of the nodes with kubectl, as a cluster operator would. */
+async function applyPartition(name: string, nodes: string[], dynamic: Record<string, string>): Promise<void> {
   const doc = {
     apiVersion: 'smartmig.io/v1alpha1',
     kind: 'MigPartition',
-    metadata: { name: run },
+    metadata: { name },
     spec: {
       nodeSelector: {
-        matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodeNames }],
+        matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodes }],
       },
       gpuModel: model.name,
       mode: 'Dynamic',
-      dynamic: { controller: 'greedy' },
+      dynamic,
       limits: { decisionInterval: '1s', minDwell: '10s', maxNodesReconfiguring: 2, drain: 'WaitIdle' },
     },
   };
   await kubectl(['apply', '-f', '-'], { input: JSON.stringify(doc) });
 }
 
-async function partition(): Promise<MigPartition> {
+async function partition(name = run): Promise<MigPartition> {
   return (await custom.getClusterCustomObject({
     group: 'smartmig.io',
     version: 'v1alpha1',
     plural: 'migpartitions',
-    name: run,
+    name,
   })) as MigPartition;
 }
 
@@ -233,11 +239,17 @@ beforeAll(async () => {
     labels: { namespace: DASHBOARD_NAMESPACE },
   });
 
-  await applyPartition();
+  await applyPartition(run, greedyNodes, { controller: 'greedy' });
+  await applyPartition(learned, learnedNodes, { controller: 'meanfield', model: MODEL_NAME });
   await waitFor(
     async () => (await partition()).status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True'),
     { description: `MigPartition ${run} Ready`, timeoutMs: 60_000 },
   );
+  // The learned policy's first decision (at once: it acts on the clock) moves its GPUs off all-1g.5gb.
+  await waitFor(async () => (await partition(learned)).status?.lastDecisionTime, {
+    description: `MigPartition ${learned} to decide`,
+    timeoutMs: 60_000,
+  });
   planned = paperPods({
     seed: 7,
     count: POD_COUNT,
@@ -251,6 +263,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await prometheus?.stop();
+  await kubectl(['delete', 'migpartition', learned, '--ignore-not-found']);
   await tearDownRun(admin, { children, partition: run, namespace, nodeNames, rbac });
 }, 120_000);
 
@@ -291,9 +304,24 @@ describe('the whole loop: scheduler, extender, operator and emulated GPUs', () =
       configs.some((c) => c?.startsWith('smartmig-')),
       `node configs ${configs.join(', ')}`,
     ).toBe(true);
-    const p = await partition();
-    expect(p.status?.nodesSelected).toBe(NODES);
-    expect(p.status?.nodesFailed ?? 0).toBe(0);
+    for (const name of [run, learned]) {
+      const p = await partition(name);
+      expect(p.status?.nodesSelected, name).toBe(NODES / 2);
+      expect(p.status?.nodesFailed ?? 0, name).toBe(0);
+    }
+  });
+
+  it('runs the learned controller from the shipped model: it decides, and its nodes change layout', async () => {
+    const operator = await metrics('operator');
+    expect(
+      sumOf(operator, 'smartmig_policy_decision_seconds_count', { controller: `meanfield/${MODEL_NAME}` }),
+    ).toBeGreaterThan(0);
+    const p = await partition(learned);
+    expect(p.status?.conditions?.find((c) => c.type === 'Degraded')?.status).not.toBe('True');
+    for (const name of learnedNodes) {
+      const config = (await core.readNode({ name })).metadata?.labels?.['nvidia.com/mig.config'];
+      expect(config, name).toMatch(/^smartmig-/);
+    }
   });
 
   it('serves tardiness and energy metrics on the operator, decisions on the extender', async () => {
