@@ -13,6 +13,7 @@ import { Planner } from '../../policy/evaluate/plans.js';
 import { layoutOptions, makeSetting } from '../../policy/evaluate/setting.js';
 import { expand } from '../../policy/search/layout-search.js';
 import { SIM_MODES } from '../../policy/sim/config.js';
+import { generatePaperWorkload } from '../../policy/workload/paper-generator.js';
 import { loadActor, saveActor } from '../../model-store/actor-files.js';
 import { useBackend, useBestBackend } from '../../model-store/backend.js';
 import { loadCheckpoint, saveCheckpoint } from '../../model-store/checkpoint.js';
@@ -42,7 +43,8 @@ weights.bin, CARD.md) with every seed used, so \`compare\` refuses to score the 
   --gpu MODEL           GPU model (default A100-40GB)
   --gpus-per-node N     GPUs a node changes together (default 8)
   --workload W          'paper' or a trace CSV path (default paper)
-  --multiplier X        paper workload: arrival-rate multiplier (default 20)
+  --multiplier X[,X]    paper workload: arrival-rate multiplier (default 20); a list gives training day s
+                        the multiplier at s mod its length, so the actor learns several loads
   --hours H             hours of arrivals per training day (default 24; a trace: the window length)
   --trace-from MIN      trace: window start, minutes after the first pod (default 0)
   --time-scale X        trace: divide release times by X (default 1)
@@ -78,6 +80,20 @@ const FLAGS: FlagSpec = {
   'learning-rate': { type: 'string' },
   seed: { type: 'string' },
 };
+
+/** --multiplier as a list; several only for the paper workload. */
+function multipliers(p: Parsed): number[] {
+  const text = stringFlag(p, 'multiplier');
+  if (text === undefined || !text.includes(',')) return [];
+  if (stringFlag(p, 'workload', 'paper') !== 'paper')
+    throw new UsageError('--multiplier: a list applies to --workload paper only');
+  const list = text.split(',').map((x) => Number(x));
+  if (list.some((x) => !Number.isFinite(x) || x <= 0))
+    throw new UsageError(`--multiplier: expected positive numbers, got "${text}"`);
+  // readWorkload checks one multiplier; the list's first stands for it.
+  p.values.multiplier = String(list[0]);
+  return list;
+}
 
 function overlap(a: readonly number[], b: readonly number[]): number[] {
   return a.filter((s) => b.includes(s));
@@ -121,10 +137,15 @@ export const command: Command = {
     const { p, out, generations, resumed } = plan;
     oneOf('policy', stringFlag(p, 'policy', 'meanfield'), POLICIES);
     if (p.values.seeds === undefined) p.values.seeds = '1-50';
+    const loads = multipliers(p);
     const model = readGpuModel(p);
     const gpus = numberFlag(p, 'gpus', 8, { min: 1, integer: true });
     const mode = oneOf('mode', stringFlag(p, 'mode', 'cluster'), SIM_MODES);
     const workload = readWorkload(p, model);
+    const jobsFor = (seed: number) =>
+      loads.length > 1
+        ? generatePaperWorkload({ seed, multiplier: loads[seed % loads.length], hours: workload.horizonMin / 60 })
+        : workload.jobsFor(seed);
     const trainSeeds = workload.seeds;
     const searchSeeds = parseIntList('search-seeds', stringFlag(p, 'search-seeds', '1-3'));
     const validationSeeds = parseIntList('validation-seeds', stringFlag(p, 'validation-seeds', '51-56'));
@@ -146,7 +167,7 @@ export const command: Command = {
       gpusPerNode: numberFlag(p, 'gpus-per-node', 8, { min: 1, integer: true }),
       mode,
       horizonMin: workload.horizonMin,
-      workload: (seed) => workload.jobsFor(seed),
+      workload: jobsFor,
     });
     const backend = await useBestBackend();
     const began = performance.now();

@@ -162,17 +162,18 @@ export class Planner {
       case 'timetable':
         return timed(this.timetable().phases);
       case 'meanfield': {
+        // Like every dynamic controller, it starts from this setting's best static layout.
         const actor = opts.actor;
         if (!actor) throw new Error('meanfield: no trained actor given');
         const options = layoutOptions(setting.model);
-        const pattern = actor.card.start.map((i) => options[i] as Layout);
+        const s = this.bestStatic();
         const make = () =>
           meanFieldRepartitioner({ model: setting.model, options, net: actor.net, everyMin: actor.card.everyMin });
         return {
           ...fixed(
-            expand(setting, pattern),
+            expand(setting, s.pattern),
             make,
-            `from ${patternText(setting, pattern)}; ${actor.card.command}`,
+            `from ${patternText(setting, s.pattern)}; ${actor.card.command}`,
             true,
           ),
           searchSeeds: [...new Set([...opts.searchSeeds, ...actor.card.trainSeeds])].sort((a, b) => a - b),
