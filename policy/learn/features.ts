@@ -91,11 +91,11 @@ export function buildInputs(
     busy[i] = busyShare(g);
     busyAll += busy[i] as number;
   });
-  let at = 4 + 2 * k;
-  const slackAt = at + SIZE_BUCKETS.length;
+  const sizeAt = 4 + 2 * k;
+  const slackAt = sizeAt + SIZE_BUCKETS.length;
   for (const p of view.pending) {
     const size = findProfile(model, p.profile)?.computeSlices ?? 1;
-    const s = at + sizeBucket(size);
+    const s = sizeAt + sizeBucket(size);
     global[s] = (global[s] as number) + inv;
     const b = slackAt + slackBin(p.deadline - view.now);
     global[b] = (global[b] as number) + inv;
