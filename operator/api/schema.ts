@@ -184,7 +184,8 @@ const dynamicSpec = named('DynamicSpec', {
     model: {
       type: 'string',
       description:
-        'The trained model of controller meanfield (required there, refused elsewhere): a directory name ' +
+        'The trained model of controller meanfield (required there; other controllers take none and refuse ' +
+        'it, condition reason ModelNotSupported): a directory name ' +
         "under the operator's models directory, e.g. meanfield-a100-40gb-cluster (shipped in the image). A " +
         'missing, unreadable or mismatched model sets Ready=False (reason ModelUnavailable) and leaves ' +
         'layouts as they are.',
@@ -228,8 +229,8 @@ const dynamicSpec = named('DynamicSpec', {
       message: 'schedule is required by controllers twice-daily and timetable and taken by no other',
     },
     {
-      rule: "(has(self.controller) && self.controller == 'meanfield') == has(self.model)",
-      message: 'model is required by controller meanfield and taken by no other',
+      rule: "!has(self.controller) || self.controller != 'meanfield' || has(self.model)",
+      message: 'model is required by controller meanfield',
     },
   ],
 });

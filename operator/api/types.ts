@@ -148,7 +148,7 @@ export interface Objective {
 export interface DynamicSpec {
   /** The controller that decides layouts: greedy (carves what pending pods ask for), twice-daily and timetable (follow schedule: two phases a day, or one per block of the day), meanfield (a trained mean-field actor, named in model), static (keeps layouts as they are). */
   controller?: string;
-  /** The trained model of controller meanfield (required there, refused elsewhere): a directory name under the operator's models directory, e.g. meanfield-a100-40gb-cluster (shipped in the image). A missing, unreadable or mismatched model sets Ready=False (reason ModelUnavailable) and leaves layouts as they are. */
+  /** The trained model of controller meanfield (required there; other controllers take none and refuse it, condition reason ModelNotSupported): a directory name under the operator's models directory, e.g. meanfield-a100-40gb-cluster (shipped in the image). A missing, unreadable or mismatched model sets Ready=False (reason ModelUnavailable) and leaves layouts as they are. */
   model?: string;
   /** The timetable of controllers twice-daily and timetable (required there, refused elsewhere): from each time of day (UTC) on, every selected GPU aims at its entry's layout; busy GPUs drain first. `smartmig compare` searches a good one for a workload. */
   schedule?: SchedulePhase[];
