@@ -10,6 +10,8 @@ export class ModelError extends Error {
   constructor(
     readonly path: string,
     reason: string,
+    /** Whether there is no model at all there (a search path tries the next directory), not a bad one. */
+    readonly missing = false,
   ) {
     super(`model ${path}: ${reason}`);
     this.name = 'ModelError';
@@ -66,7 +68,8 @@ async function readModelJson(dir: string): Promise<ModelJson> {
     text = await readFile(join(dir, MODEL_FILE), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ModelError(dir, code === 'ENOENT' ? `no ${MODEL_FILE} there` : `cannot read ${MODEL_FILE} (${code})`);
+    if (code === 'ENOENT') throw new ModelError(dir, `no ${MODEL_FILE} there`, true);
+    throw new ModelError(dir, `cannot read ${MODEL_FILE} (${code})`);
   }
   try {
     return JSON.parse(text) as ModelJson;

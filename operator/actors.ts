@@ -2,7 +2,7 @@
 // image's policy/models, or a mounted one) before a round plans. A model that is missing, unreadable or does
 // not fit its policy is a problem the policy reports; it never stops the operator.
 import { join } from 'node:path';
-import type { LoadedActor } from '../model-store/actor-files.js';
+import { ModelError, type LoadedActor } from '../model-store/actor-files.js';
 import type { GpuModel } from '../policy/mig/catalog.js';
 import type { ResolvedPolicy } from './policy.js';
 
@@ -17,7 +17,8 @@ export class ActorShelf {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly dir: string,
+    /** Searched in order: the first that has the name (a model.json) serves it. */
+    private readonly dirs: readonly string[],
     private readonly load: (path: string) => Promise<LoadedActor>,
     private readonly now: () => number = Date.now,
   ) {}
@@ -34,12 +35,19 @@ export class ActorShelf {
         });
         continue;
       }
+      this.entries.set(name, await this.find(name));
+    }
+  }
+
+  private async find(name: string): Promise<Entry> {
+    for (const dir of this.dirs) {
       try {
-        this.entries.set(name, { actor: await this.load(join(this.dir, name)) });
+        return { actor: await this.load(join(dir, name)) };
       } catch (err) {
-        this.entries.set(name, { problem: (err as Error).message, at: this.now() });
+        if (!(err instanceof ModelError && err.missing)) return { problem: (err as Error).message, at: this.now() };
       }
     }
+    return { problem: `model ${name}: not in ${this.dirs.join(' or ')}`, at: this.now() };
   }
 
   /** The loaded actor, or why there is none. */

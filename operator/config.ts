@@ -27,8 +27,11 @@ export interface OperatorConfig {
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
-  /** Where Dynamic policies' models live, one directory per model name (the image ships policy/models). */
-  readonly modelsDir: string;
+  /**
+   * Where Dynamic policies' models live, searched in order, one directory per model name (the image ships
+   * policy/models).
+   */
+  readonly modelsDirs: readonly string[];
 }
 
 export const DEFAULT_CONFIG: OperatorConfig = {
@@ -49,7 +52,7 @@ export const DEFAULT_CONFIG: OperatorConfig = {
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,
-  modelsDir: MODELS_DIR,
+  modelsDirs: [MODELS_DIR],
 };
 
 export class ConfigError extends Error {

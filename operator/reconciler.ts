@@ -144,7 +144,7 @@ export class Reconciler {
         }
       },
     });
-    this.actors = new ActorShelf(deps.config.modelsDir, async (path) => {
+    this.actors = new ActorShelf(deps.config.modelsDirs, async (path) => {
       await useBestBackend();
       return loadActor(path);
     });

@@ -38,8 +38,8 @@ Flags:
   --resync S               full round at least every S seconds; default ${D.resyncMs / 1000}
   --config-settle S        seconds a new config sits in the ConfigMap before a node uses it (time for the
                            kubelet to refresh mig-manager's mounted copy); default ${D.configSettleMs / 1000}
-  --models-dir DIR         trained models, one directory per name a MigPartition's dynamic.model gives;
-                           default the models the image ships (policy/models)
+  --models-dir DIR[:DIR]   trained models, one directory per name a MigPartition's dynamic.model gives,
+                           searched in order; default the models the image ships (policy/models)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')}; default info`;
 
 export const FLAGS = {
@@ -55,6 +55,13 @@ export const FLAGS = {
   'models-dir': { type: 'string' },
 } as const;
 
+function modelsDirsFlag(text: string | undefined): string[] {
+  if (text === undefined) return [...D.modelsDirs];
+  const dirs = text.split(':').filter((d) => d !== '');
+  if (dirs.length === 0) throw new UsageError('--models-dir: expected DIR or DIR:DIR…');
+  return dirs;
+}
+
 /** Flags → a checked configuration; problems become UsageErrors naming the flag. */
 export function operatorConfigFromFlags(p: Parsed): OperatorConfig {
   const cm = stringFlag(p, 'mig-config-map');
@@ -68,7 +75,7 @@ export function operatorConfigFromFlags(p: Parsed): OperatorConfig {
       identity: stringFlag(p, 'identity', D.identity),
       resyncMs: numberFlag(p, 'resync', D.resyncMs / 1000, { min: 1 }) * 1000,
       configSettleMs: numberFlag(p, 'config-settle', D.configSettleMs / 1000, { min: 0 }) * 1000,
-      modelsDir: stringFlag(p, 'models-dir', D.modelsDir),
+      modelsDirs: modelsDirsFlag(stringFlag(p, 'models-dir')),
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);

@@ -396,6 +396,29 @@ describe('Helm chart charts/smartmig', () => {
     ).rejects.toThrow(/^--kubeconfig: cannot load/);
   });
 
+  it('mounts a models volume for the learned controller and searches it before the shipped models', async () => {
+    const plain = only(await template(), 'Deployment', '-operator');
+    expect(container(plain).args?.some((a) => a.startsWith('--models-dir'))).toBe(false);
+    const deploy = only(
+      await template(['--set', 'operator.modelsVolume.persistentVolumeClaim.claimName=smartmig-models']),
+      'Deployment',
+      '-operator',
+    );
+    const pod = (deploy['spec'] as { template: { spec: Record<string, unknown> } }).template.spec as {
+      volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+      containers: { args: string[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[];
+    };
+    expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'smartmig-models' } });
+    const c = pod.containers[0]!;
+    expect(c.volumeMounts).toContainEqual({ name: 'models', mountPath: '/models', readOnly: true });
+    const args = c.args.slice(1).map((a) => a.replaceAll('$(POD_NAMESPACE)', namespace).replaceAll('$(POD_NAME)', 'p'));
+    expect(args).toContain('--models-dir=/models:/app/policy/models');
+    // The flag parses; the run stops at the (missing) kubeconfig, which is checked last.
+    await expect(operatorCommand.run([...args, '--kubeconfig', join(work, 'missing.kubeconfig')])).rejects.toThrow(
+      /^--kubeconfig: cannot load/,
+    );
+  });
+
   it('refuses bad values with a message that names the value, and installs nothing', async () => {
     const bad = await helm(['install', release, CHART, '--namespace', namespace, '--set', 'operator.replicas=-1']);
     expect(bad.code).not.toBe(0);

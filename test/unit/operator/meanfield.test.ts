@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ActorShelf } from '../../../operator/actors.js';
 import { CONTROLLERS, controllerCache } from '../../../operator/controllers.js';
-import type { LoadedActor } from '../../../model-store/actor-files.js';
+import { ModelError, type LoadedActor } from '../../../model-store/actor-files.js';
 import { useBackend } from '../../../model-store/backend.js';
 import { findGpuModel } from '../../../policy/mig/catalog.js';
 import { paper12Layout } from '../../../policy/mig/paper12.js';
@@ -15,9 +15,9 @@ const pool = { matchLabels: { pool: 'a' } };
 
 /** A cluster whose operator loads actors from `models` (by name) through the shelf, as the reconciler does. */
 async function learnedCluster(models: Record<string, LoadedActor>, model = 'm1') {
-  const shelf = new ActorShelf('/models', async (path) => {
+  const shelf = new ActorShelf(['/models'], async (path) => {
     const actor = models[path.slice('/models/'.length)];
-    if (!actor) throw new Error(`model ${path}: no model.json there`);
+    if (!actor) throw new ModelError(path, 'no model.json there', true);
     return actor;
   });
   await shelf.refresh([model]);
@@ -53,7 +53,7 @@ describe('operator: a Dynamic MigPartition with controller meanfield', () => {
     const before = c.layouts('n1');
     c.settle(5);
     expect(ready(c)).toMatchObject({ status: 'False', reason: 'ModelUnavailable' });
-    expect(ready(c)?.message).toMatch(/absent.*no model\.json there/);
+    expect(ready(c)?.message).toMatch(/model absent: not in \/models/);
     expect(c.layouts('n1')).toEqual(before);
   });
 
@@ -68,8 +68,22 @@ describe('operator: a Dynamic MigPartition with controller meanfield', () => {
   });
 
   it('the shelf refuses names that are paths', async () => {
-    const shelf = new ActorShelf('/models', () => Promise.reject(new Error('not reached')));
+    const shelf = new ActorShelf(['/models'], () => Promise.reject(new Error('not reached')));
     await shelf.refresh(['../etc']);
     expect(shelf.lookup('../etc')).toEqual({ problem: expect.stringMatching(/not a model name/) });
+  });
+
+  it('the shelf searches its directories in order: a missing model falls through, a broken one stops', async () => {
+    const tried: string[] = [];
+    const shelf = new ActorShelf(['/mounted', '/shipped'], async (path) => {
+      tried.push(path);
+      if (path === '/shipped/m1') return biasedActor(A100, 1);
+      if (path === '/mounted/bad') throw new ModelError(path, 'weights.bin has 3 bytes');
+      throw new ModelError(path, 'no model.json there', true);
+    });
+    await shelf.refresh(['m1', 'bad']);
+    expect('actor' in shelf.lookup('m1')).toBe(true);
+    expect(shelf.lookup('bad')).toEqual({ problem: expect.stringMatching(/weights\.bin has 3 bytes/) });
+    expect(tried).toEqual(['/mounted/m1', '/shipped/m1', '/mounted/bad']);
   });
 });
