@@ -19,11 +19,14 @@ export interface OperatorMetrics {
   readonly apiErrors: Counter<'op'>;
 }
 
+/** The results of a node reconfiguration, as the repartition counter labels them. */
+const REPARTITION_RESULTS = ['success', 'failed', 'timeout'] as const;
+
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): OperatorMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'smartmig_operator_' });
   const registers = [registry];
-  return {
+  const metrics: OperatorMetrics = {
     registry,
     gpuPower: new Gauge({
       name: 'smartmig_gpu_power_watts',
@@ -106,4 +109,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
       registers,
     }),
   };
+  // Every result from the start, at 0: a rate over the first change needs a sample before it, and a policy
+  // that changes its nodes once, early (a learned one at its first decision), otherwise never shows on a panel.
+  for (const result of REPARTITION_RESULTS) metrics.repartitions.inc({ result }, 0);
+  return metrics;
 }
