@@ -239,6 +239,15 @@ beforeAll(async () => {
     labels: { namespace: DASHBOARD_NAMESPACE },
   });
 
+  // Prometheus must hold a sample of the operator before the first change: a rate needs one before it, and
+  // the learned policy changes its nodes at its first decision.
+  await waitFor(
+    async () => {
+      const [up] = await (prometheus as RunningPrometheus).query('up{job="operator"}');
+      return up?.value === 1;
+    },
+    { description: 'Prometheus to have scraped the operator once', timeoutMs: 30_000, intervalMs: 500 },
+  );
   await applyPartition(run, greedyNodes, { controller: 'greedy' });
   await applyPartition(learned, learnedNodes, { controller: 'meanfield', model: MODEL_NAME });
   await waitFor(
