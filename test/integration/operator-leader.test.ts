@@ -177,10 +177,15 @@ describe('leader election with two replicas', () => {
     await c.start();
     await new Promise((r) => setTimeout(r, 500));
     expect(c.isLeader()).toBe(false);
-    const t0 = Date.now();
     await leader.stop({ release: true });
+    // Timed from the release, not from the stop: stopping waits for the leader's round, which a loaded machine
+    // stretches (3.3 s once, from the stop).
+    const released = Date.now();
+    expect([undefined, 'replica-c']).toContain(await holder());
     await waitFor(() => c.isLeader(), { description: 'replica-c to lead', timeoutMs: 10_000, intervalMs: 50 });
-    expect(Date.now() - t0).toBeLessThan(2500);
+    // A standby retries every 250 ms: it takes a released lease within a few tries, well before the 3 s lease
+    // would have expired.
+    expect(Date.now() - released).toBeLessThan(2000);
     expect(await holder()).toBe('replica-c');
     expect(manager.violations).toEqual([]);
   });
