@@ -152,10 +152,12 @@ export class Observer {
   }
 
   observe(view: ClusterView): Observation | undefined {
+    // Not due: nothing to build (the simulator and the operator ask far more often than the actor decides).
+    if (view.now < this.nextAt) return undefined;
     const own = view.gpus.filter((g) => g.model.name === this.model.name);
-    const mine: ClusterView = own.length === view.gpus.length ? view : withGpus(view, own);
-    if (view.now < this.nextAt || own.length === 0) return undefined;
+    if (own.length === 0) return undefined;
     this.nextAt = view.now + this.everyMin;
+    const mine: ClusterView = own.length === view.gpus.length ? view : withGpus(view, own);
     return { gpus: own, inputs: buildInputs(mine, this.model, this.options, this.indexOf) };
   }
 }
