@@ -36,7 +36,7 @@ Figures are means over the evaluation seeds with 95 % intervals; the last column
 improvement against the baseline (1 − ET/ET_baseline, seed by seed).
 
 ${CLUSTER_HELP.replace('initial layout per GPU', 'layouts of the static controller')}
-${WORKLOAD_HELP.replace('(default 1)', '(evaluation seeds; default 101-120)')}
+${WORKLOAD_HELP.replace('1,3,7 (default 1)', '1,3,7 (evaluation seeds; default 101-120)')}
   --search-seeds LIST   seeds the controllers are searched or trained on (default 1-3)
   --controllers C[,C]   ${CONTROLLERS.join(', ')}
                         (default static,best-static,twice-daily,timetable,greedy; hindsight

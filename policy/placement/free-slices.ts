@@ -122,6 +122,13 @@ export class FreeSlices {
       yield [b.ranks[i] as number, b.heads[i] as number];
   }
 
+  /** Every free slice of this size, in a deterministic order. */
+  *ofSize(size: number): Generator<number> {
+    const b = this.buckets[size];
+    if (!b) return;
+    for (const head of b.heads) for (let s = head; s !== NONE; s = this.next[s] as number) yield s;
+  }
+
   /** Every free slice of at least `minSize`, in a deterministic order. */
   all(minSize = 0): number[] {
     const out: number[] = [];

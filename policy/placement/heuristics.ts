@@ -1,11 +1,12 @@
-// The paper's placement heuristics (docs/model.md §5) over a FreeSlices index. Each is a job order plus a rule
-// for picking a free slice; the simulator and the extender share them.
+// The paper's placement heuristics (docs/model.md §5) over a FreeSlices index, and `first-fit`, what the
+// built-in DRA allocator does. Each is a job order plus a rule for picking a free slice; the simulator and
+// the extender share them.
 import type { Rng } from '../random.js';
 import type { Job, ProfileBook } from '../workload/job.js';
 import { cedfClass, type CedfClass } from './cedf-class.js';
 import type { FreeSlices } from './free-slices.js';
 
-export const PLACEMENTS = ['cedf', 'edf-most-packed', 'marginal-et', 'random'] as const;
+export const PLACEMENTS = ['cedf', 'edf-most-packed', 'marginal-et', 'random', 'first-fit'] as const;
 export type PlacementName = (typeof PLACEMENTS)[number];
 
 /** What a heuristic may know about the GPU a free slice sits on. */
@@ -23,6 +24,8 @@ export interface PlacementContext {
   duration(job: Job, k: number): number;
   /** Busy compute slices of the GPU holding `slice`. */
   busyOf(slice: number): number;
+  /** Index of the GPU holding `slice`: its place in the cluster's device listing. */
+  gpuOf(slice: number): number;
   /** Power in watts of a GPU with this many busy compute slices. */
   watts(busy: number): number;
   /** Objective weight a of ET = (a·e + t)/(a + 1), per W·min. */
@@ -39,6 +42,8 @@ export interface PlacementHeuristic {
   /** A free slice for the job, or −1 to leave it waiting. */
   choose(job: Job, free: FreeSlices, ctx: PlacementContext): number;
 }
+
+const byArrival = (a: Job, b: Job): number => a.release - b.release || a.id - b.id;
 
 const byDeadline = (a: Job, b: Job): number => a.deadline - b.deadline || a.release - b.release || a.id - b.id;
 
@@ -94,6 +99,29 @@ function randomFree(job: Job, free: FreeSlices, ctx: PlacementContext): number {
   return all.length === 0 ? -1 : (all[ctx.rng.int(all.length)] as number);
 }
 
+/**
+ * Kubernetes' DRA allocator without scoring: the first GPU in listing order that can take the job, and on it
+ * the first alternative of the claim that fits, the claim listing the sizes the job accepts smallest first.
+ * Taking the lowest-numbered GPU packs the cluster, which is kinder to energy than kube-scheduler's spread.
+ */
+function firstFit(job: Job, free: FreeSlices, ctx: PlacementContext): number {
+  let best = -1;
+  let bestGpu = Infinity;
+  let bestSize = Infinity;
+  for (const k of free.knownSizes()) {
+    if (k < (job.minCompute ?? 0) || free.countOf(k) === 0) continue;
+    for (const slice of free.ofSize(k)) {
+      const g = ctx.gpuOf(slice);
+      if (g < bestGpu || (g === bestGpu && k < bestSize)) {
+        best = slice;
+        bestGpu = g;
+        bestSize = k;
+      }
+    }
+  }
+  return best;
+}
+
 export function placementHeuristic(name: PlacementName, profiles: ProfileBook, fullGpu = 7): PlacementHeuristic {
   switch (name) {
     case 'edf-most-packed':
@@ -103,6 +131,9 @@ export function placementHeuristic(name: PlacementName, profiles: ProfileBook, f
       return { name, compare: byDeadline, rank: (g) => g.busy, choose: marginalEt };
     case 'random':
       return { name, compare: byDeadline, rank: () => 0, choose: randomFree };
+    case 'first-fit':
+      // Arrival order: kube-scheduler's queue sorts by priority, then by when the pod was created.
+      return { name, compare: byArrival, rank: () => 0, choose: firstFit };
     case 'cedf': {
       const classes = new Map<string, CedfClass>();
       const classOf = (job: Job): CedfClass => {

@@ -417,7 +417,7 @@ const KEY_WIDTH = 4;
  * exact ties. CEDF and EDF most-packed: lateness, then the heuristic's GPU order (CEDF: largest average
  * slice, then most packed), then marginal energy, then how far the pod's finish is from the node's other
  * pods' finish (aligned finishes free whole GPUs for repartitioning). Marginal-ET: its cost first.
- * Random: none, so every fitting node ties and kube-scheduler picks among equal scores.
+ * Random: none, so every fitting node ties and kube-scheduler picks among equal scores. First-fit: none.
  * Each writes its keys into `out` at `at` (a flat array of KEY_WIDTH numbers per node).
  */
 const KEYS: Record<PlacementName, (m: Measure, out: Float64Array | number[], at: number) => void> = {
@@ -437,6 +437,8 @@ const KEYS: Record<PlacementName, (m: Measure, out: Float64Array | number[], at:
   random: (_m, out, at) => {
     for (let k = 0; k < KEY_WIDTH; k++) out[at + k] = 0;
   },
+  // No keys either: Kubernetes' DRA allocator does not score, so every fitting node ties.
+  'first-fit': (m, out, at) => KEYS.random(m, out, at),
 };
 
 const NO_KEY: readonly number[] = [];

@@ -71,6 +71,13 @@ describe('every command', () => {
     },
   );
 
+  it('compare states its own seed default on --seeds and leaves the shared --time-scale line alone', async () => {
+    const { command } = await (COMMANDS.compare as (typeof COMMANDS)[string]).load();
+    const line = (flag: string) => command.help.split('\n').find((l) => l.trimStart().startsWith(flag)) ?? '';
+    expect(line('--seeds')).toContain('default 101-120');
+    expect(line('--time-scale')).toMatch(/\(default 1\)$/);
+  });
+
   it('says the same kubeconfig lookup order wherever it takes --kubeconfig, as docs/install.md does', async () => {
     const takers: string[] = [];
     for (const [name, entry] of Object.entries(COMMANDS)) {

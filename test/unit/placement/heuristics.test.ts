@@ -17,18 +17,21 @@ const mk = (over: Partial<Job>): Job => ({
   ...over,
 });
 
-/** Free slices: [slice id, size, busy compute of its GPU]. */
-function setup(slices: [number, number, number][], rank: (busy: number) => number = (b) => b) {
+/** Free slices: [slice id, size, busy compute of its GPU, index of its GPU (default 0)]. */
+function setup(slices: [number, number, number, number?][], rank: (busy: number) => number = (b) => b) {
   const free = new FreeSlices();
   const busy = new Map<number, number>();
-  for (const [id, size, b] of slices) {
+  const gpu = new Map<number, number>();
+  for (const [id, size, b, g] of slices) {
     free.add(id, size, rank(b));
     busy.set(id, b);
+    gpu.set(id, g ?? 0);
   }
   const ctx: PlacementContext = {
     now: 0,
     duration: (j, k) => book.duration(j, k),
     busyOf: (s) => busy.get(s) ?? 0,
+    gpuOf: (s) => gpu.get(s) ?? 0,
     watts: (b) => A100_40GB_WATTS[Math.min(7, b)]!,
     etWeight: 0.19e-6,
     rng: createRng(1),
@@ -167,5 +170,33 @@ describe('random', () => {
     ]);
     for (let i = 0; i < 50; i++) picks.add(h.choose(mk({}), free, ctx));
     expect([...picks].sort()).toEqual([1, 2, 3]);
+  });
+});
+
+describe('first-fit (the DRA allocator without scoring)', () => {
+  const h = placementHeuristic('first-fit', book);
+  it('takes the lowest-numbered GPU that fits, whatever its packing or the slice order', () => {
+    const { free, ctx } = setup([
+      [1, 1, 6, 3],
+      [2, 1, 0, 1],
+      [3, 7, 0, 2],
+    ]);
+    expect(h.choose(mk({}), free, ctx)).toBe(2);
+  });
+  it('on that GPU, the smallest size the job accepts, even when it misses the deadline', () => {
+    const { free, ctx } = setup([
+      [1, 3, 0, 0],
+      [2, 1, 0, 0],
+      [3, 7, 0, 1],
+    ]);
+    expect(h.choose(mk({ work: 70, deadline: 1 }), free, ctx)).toBe(2);
+    expect(h.choose(mk({ minCompute: 2 }), free, ctx)).toBe(1);
+    expect(h.choose(mk({ minCompute: 4 }), free, ctx)).toBe(3);
+    expect(h.choose(mk({ minCompute: 8 }), free, ctx)).toBe(-1);
+  });
+  it('queues by arrival, not by deadline', () => {
+    const early = mk({ id: 1, release: 0, deadline: 90 });
+    const urgent = mk({ id: 2, release: 5, deadline: 6 });
+    expect([urgent, early].sort(h.compare).map((j) => j.id)).toEqual([1, 2]);
   });
 });

@@ -57,6 +57,17 @@ describe('simulate: hand-checked cases', () => {
     expect(r.endMin).toBeCloseTo(3 / 4, 9); // on the 4g
   });
 
+  it('first-fit (plain DRA) serves in arrival order on the smallest slice; CEDF meets the urgent deadline', () => {
+    // A 4+2+1 GPU. The relaxed job arrives first; the urgent one needs the 4g to be on time.
+    const jobs = ordered([job({ release: 0, work: 4, deadline: 100 }), job({ release: 0, work: 4, deadline: 1 })]);
+    const ff = simulate(simConfig({ jobs, gpus: paperGpus([3]) }, 'cluster', 'first-fit'));
+    const cedf = simulate(simConfig({ jobs, gpus: paperGpus([3]) }, 'cluster', 'cedf'));
+    // First-fit: relaxed job on the 1g (4 min), urgent one on the 2g (2 min, 1 late).
+    expect(ff.meanTardinessMin).toBeCloseTo(0.5, 9);
+    expect(ff.endMin).toBeCloseTo(4, 9);
+    expect(cedf.meanTardinessMin).toBe(0);
+  });
+
   it('rejects jobs out of release order', () => {
     const jobs = [job({ release: 5, work: 1 }), job({ release: 1, work: 1 })].map((j, id) => ({ ...j, id }));
     expect(() => simulate(simConfig({ jobs, gpus: paperGpus([1]) }))).toThrow(/sorted by release/);
