@@ -15,4 +15,15 @@ SMARTMIG_MIG_RESOURCES=(
   # A30-24GB
   nvidia.com/mig-1g.6gb nvidia.com/mig-1g.6gb.me nvidia.com/mig-2g.12gb nvidia.com/mig-2g.12gb.me
   nvidia.com/mig-4g.24gb
+  # H100-94GB (H100 NVL)
+  nvidia.com/mig-1g.12gb nvidia.com/mig-1g.12gb.me nvidia.com/mig-1g.24gb nvidia.com/mig-2g.24gb
+  nvidia.com/mig-3g.47gb nvidia.com/mig-4g.47gb nvidia.com/mig-7g.94gb
+  # B200-180GB
+  nvidia.com/mig-1g.23gb nvidia.com/mig-1g.23gb.me nvidia.com/mig-1g.45gb nvidia.com/mig-2g.45gb
+  nvidia.com/mig-3g.90gb nvidia.com/mig-4g.90gb nvidia.com/mig-7g.180gb
+  # GB200-186GB (1g.23gb and 1g.23gb.me above)
+  nvidia.com/mig-1g.47gb nvidia.com/mig-2g.47gb nvidia.com/mig-3g.93gb nvidia.com/mig-4g.93gb
+  nvidia.com/mig-7g.186gb
+  # RTX-PRO-6000-96GB (1g.24gb above)
+  nvidia.com/mig-1g.24gb.me nvidia.com/mig-2g.48gb nvidia.com/mig-4g.96gb
 )

@@ -91,7 +91,16 @@ export interface MigPartitionSpec {
   /** Selects the nodes this policy partitions (a standard label selector). An empty selector selects every node that has GPUs (the nvidia.com/gpu.count label). */
   nodeSelector: LabelSelector;
   /** GPU model of the selected nodes; when unset, read from the nvidia.com/gpu.product label. */
-  gpuModel?: 'A100-40GB' | 'A100-80GB' | 'H100-80GB' | 'H200-141GB' | 'A30-24GB';
+  gpuModel?:
+    | 'A100-40GB'
+    | 'A100-80GB'
+    | 'H100-80GB'
+    | 'H100-94GB'
+    | 'H200-141GB'
+    | 'B200-180GB'
+    | 'GB200-186GB'
+    | 'A30-24GB'
+    | 'RTX-PRO-6000-96GB';
   /** Static: apply the layouts of static once and keep them. Dynamic: let the controller named in dynamic change layouts as demand changes. */
   mode: 'Static' | 'Dynamic';
   /** Fixed layouts, applied once per node and kept. */

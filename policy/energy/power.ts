@@ -32,15 +32,41 @@ export const POWER_SPECS: Readonly<Record<GpuModelName, PowerSpec>> = {
     busyWatts: 700,
     source: 'busy: H100 SXM5 power limit (NVIDIA H100 datasheet); idle assumed; A100-40GB shape',
   },
+  'H100-94GB': {
+    idleWatts: 65,
+    busyWatts: 400,
+    source:
+      'busy: H100 NVL top of its 350–400 W configurable TDP (NVIDIA H100 datasheet); idle assumed; A100-40GB shape',
+  },
   'H200-141GB': {
     idleWatts: 75,
     busyWatts: 700,
     source: 'busy: H200 SXM power limit (NVIDIA H200 datasheet); idle assumed; A100-40GB shape',
   },
+  'B200-180GB': {
+    idleWatts: 140,
+    busyWatts: 1000,
+    source: 'busy: HGX B200 per-GPU power limit (NVIDIA HGX B200 datasheet); idle assumed; A100-40GB shape',
+  },
+  'GB200-186GB': {
+    idleWatts: 150,
+    busyWatts: 1200,
+    source:
+      'busy: per-GPU power of GB200 (NVIDIA Blackwell architecture technical brief; the GB200 NVL72 datasheet ' +
+      'gives superchip power only); idle assumed; A100-40GB shape',
+  },
   'A30-24GB': {
     idleWatts: 30,
     busyWatts: 165,
     source: 'busy: A30 board power (NVIDIA A30 datasheet); idle assumed; A100-40GB shape over 4 slices',
+  },
+  'RTX-PRO-6000-96GB': {
+    idleWatts: 30,
+    busyWatts: 600,
+    source:
+      'busy: RTX PRO 6000 Blackwell Server Edition maximum board power (NVIDIA RTX PRO 6000 Blackwell Server ' +
+      'Edition datasheet; the Max-Q Workstation Edition is capped at 300 W: override busyWatts); idle assumed; ' +
+      'A100-40GB shape over 4 slices',
   },
 };
 

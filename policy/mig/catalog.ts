@@ -1,7 +1,21 @@
 // GPU models and their MIG profiles as data (docs/model.md §1, NVIDIA MIG User Guide). Shared code asks this
 // table; it never branches on a profile or model name.
+//
+// Sources per model: the profile lists and counts follow the NVIDIA Multi-Instance GPU User Guide ("Supported
+// GPUs", "Supported MIG Profiles") and the default mig-parted ConfigMap of the NVIDIA GPU Operator, which names
+// the profiles each PCI device id accepts. Aliases are `nvidia.com/gpu.product` values: GPU feature discovery
+// writes the NVML device name with spaces turned into dashes (e.g. NVML "NVIDIA H100 NVL" → `NVIDIA-H100-NVL`).
 
-export type GpuModelName = 'A100-40GB' | 'A100-80GB' | 'H100-80GB' | 'H200-141GB' | 'A30-24GB';
+export type GpuModelName =
+  | 'A100-40GB'
+  | 'A100-80GB'
+  | 'H100-80GB'
+  | 'H100-94GB'
+  | 'H200-141GB'
+  | 'B200-180GB'
+  | 'GB200-186GB'
+  | 'A30-24GB'
+  | 'RTX-PRO-6000-96GB';
 
 export interface MigProfile {
   /** NVIDIA's profile name, e.g. `1g.5gb` or `1g.5gb+me`. */
@@ -51,7 +65,7 @@ function profile(row: ProfileRow, me = false): MigProfile {
   };
 }
 
-/** The seven-compute-slice geometry shared by A100, H100 and H200 (memory sizes differ). */
+/** The seven-compute-slice geometry shared by A100, H100, H200, B200 and GB200 (memory sizes differ). */
 function eightSliceProfiles(gb: readonly [number, number, number, number, number, number]): MigProfile[] {
   const [g1, g1x2, g2, g3, g4, g7] = gb;
   const one: ProfileRow = [1, 1, g1, 7, [0, 1, 2, 3, 4, 5, 6]];
@@ -64,6 +78,20 @@ function eightSliceProfiles(gb: readonly [number, number, number, number, number
     profile([4, 4, g4, 1, [0]]),
     profile([7, 8, g7, 1, [0]]),
   ];
+}
+
+/**
+ * The four-slice geometry of A30 and RTX PRO 6000 Blackwell: 1g at 0–3, 2g at 0 or 2, 4g at 0. `me` lists
+ * the compute sizes that have a `+me` variant on the model.
+ */
+function fourSliceProfiles(gb: readonly [number, number, number], me: readonly number[]): MigProfile[] {
+  const [g1, g2, g4] = gb;
+  const rows: ProfileRow[] = [
+    [1, 1, g1, 4, [0, 1, 2, 3]],
+    [2, 2, g2, 2, [0, 2]],
+    [4, 4, g4, 1, [0]],
+  ];
+  return rows.flatMap((row) => (me.includes(row[0]) ? [profile(row), profile(row, true)] : [profile(row)]));
 }
 
 const MODELS: readonly GpuModel[] = [
@@ -89,6 +117,15 @@ const MODELS: readonly GpuModel[] = [
     profiles: eightSliceProfiles([10, 20, 20, 40, 40, 80]),
   },
   {
+    // H100 NVL (PCIe, 94 GB HBM3). The GPU operator's mig-parted config lists 1g.12gb(+me), 1g.24gb, 2g.24gb,
+    // 3g.47gb, 4g.47gb and 7g.94gb for PCI id 0x2321 (H100 NVL).
+    name: 'H100-94GB',
+    aliases: ['NVIDIA-H100-NVL'],
+    memorySlices: 8,
+    computeSlices: 7,
+    profiles: eightSliceProfiles([12, 24, 24, 47, 47, 94]),
+  },
+  {
     name: 'H200-141GB',
     aliases: ['NVIDIA-H200', 'NVIDIA-H200-141GB-HBM3e', 'NVIDIA-H200-NVL', 'H200-141GB'],
     memorySlices: 8,
@@ -96,17 +133,44 @@ const MODELS: readonly GpuModel[] = [
     profiles: eightSliceProfiles([18, 35, 35, 71, 71, 141]),
   },
   {
+    // HGX B200 (180 GB usable of 192 GB HBM3e); MIG User Guide "Supported GPUs": B200, 180GB, 7 instances.
+    name: 'B200-180GB',
+    aliases: ['NVIDIA-B200'],
+    memorySlices: 8,
+    computeSlices: 7,
+    profiles: eightSliceProfiles([23, 45, 45, 90, 90, 180]),
+  },
+  {
+    // One Blackwell GPU of a GB200 superchip (NVL72 / NVL4 / HGX GB200); MIG User Guide "Supported GPUs":
+    // GB200, 186GB, 7 instances. Profile names as the GPU operator's config has them for PCI id 0x2941.
+    name: 'GB200-186GB',
+    aliases: ['NVIDIA-GB200'],
+    memorySlices: 8,
+    computeSlices: 7,
+    profiles: eightSliceProfiles([23, 47, 47, 93, 93, 186]),
+  },
+  {
     name: 'A30-24GB',
     aliases: ['NVIDIA-A30', 'A30'],
     memorySlices: 4,
     computeSlices: 4,
-    profiles: [
-      profile([1, 1, 6, 4, [0, 1, 2, 3]]),
-      profile([1, 1, 6, 4, [0, 1, 2, 3]], true),
-      profile([2, 2, 12, 2, [0, 2]]),
-      profile([2, 2, 12, 2, [0, 2]], true),
-      profile([4, 4, 24, 1, [0]]),
+    profiles: fourSliceProfiles([6, 12, 24], [1, 2]),
+  },
+  {
+    // RTX PRO 6000 Blackwell, Server, Workstation and Max-Q Workstation Editions (GB202, 96 GB GDDR7); MIG
+    // User Guide "Supported GPUs": 96GB, 4 instances. Left out because the catalog cannot express them:
+    // the `+gfx` variants (graphics APIs inside the instance), `-me` (no media engines at all) and
+    // `+me.all` (every media engine of the GPU in one instance). Only the plain profiles and 1g.24gb+me are
+    // here.
+    name: 'RTX-PRO-6000-96GB',
+    aliases: [
+      'NVIDIA-RTX-PRO-6000-Blackwell-Server-Edition',
+      'NVIDIA-RTX-PRO-6000-Blackwell-Workstation-Edition',
+      'NVIDIA-RTX-PRO-6000-Blackwell-Max-Q-Workstation-Edition',
     ],
+    memorySlices: 4,
+    computeSlices: 4,
+    profiles: fourSliceProfiles([24, 48, 96], [1]),
   },
 ];
 

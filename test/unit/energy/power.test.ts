@@ -31,8 +31,39 @@ describe('powerModel', () => {
       want: 30 + 135 * ((224.6 - 40) / 208.5),
     },
     { name: 'A100-40GB between slices is linear', gpu: 'A100-40GB', k: 0.5, want: 79.5 },
+    { name: 'B200 at 3 of 7 keeps the A100 share', gpu: 'B200-180GB', k: 3, want: 140 + 860 * ((205.3 - 40) / 208.5) },
+    { name: 'GB200 fully busy is 1200 W', gpu: 'GB200-186GB', k: 7, want: 1200 },
+    { name: 'H100 NVL idle is 65 W', gpu: 'H100-94GB', k: 0, want: 65 },
+    {
+      name: 'RTX PRO 6000 at 2 of 4 sits at the A100’s 3.5 of 7',
+      gpu: 'RTX-PRO-6000-96GB',
+      k: 2,
+      want: 30 + 570 * ((224.6 - 40) / 208.5),
+    },
   ])('$name', ({ gpu, k, want }) => {
     expect(powerModel(model(gpu)).watts(k)).toBeCloseTo(want, 9);
+  });
+
+  it.each([
+    { gpu: 'H100-94GB', busy: 400, cites: 'H100 datasheet' },
+    { gpu: 'B200-180GB', busy: 1000, cites: 'HGX B200 datasheet' },
+    { gpu: 'GB200-186GB', busy: 1200, cites: 'Blackwell architecture technical brief' },
+    { gpu: 'RTX-PRO-6000-96GB', busy: 600, cites: 'RTX PRO 6000 Blackwell Server Edition datasheet' },
+  ])('$gpu: busy power $busy W from the $cites', ({ gpu, busy, cites }) => {
+    const spec = POWER_SPECS[model(gpu).name];
+    expect(spec.busyWatts).toBe(busy);
+    expect(spec.source).toContain(cites);
+    expect(spec.source).toContain('idle assumed');
+  });
+
+  it.each(GPU_MODELS.map((name) => ({ name })))('$name: names the source of its figures', ({ name }) => {
+    expect(POWER_SPECS[name].source).toMatch(/datasheet|measured|technical brief/);
+  });
+
+  it('a power cap on the RTX PRO 6000 Max-Q Workstation Edition (300 W) is an override', () => {
+    const p = powerModel(model('NVIDIA-RTX-PRO-6000-Blackwell-Max-Q-Workstation-Edition'), { busyWatts: 300 });
+    expect(p.table).toHaveLength(5);
+    expect([p.idleWatts, p.busyWatts]).toEqual([30, 300]);
   });
 
   it('rescales the shape for overrides, e.g. a power cap', () => {

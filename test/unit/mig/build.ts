@@ -1,6 +1,6 @@
 // Small builders for MIG tests; independent of parseLayout so its tests do not lean on it.
-import type { GpuModel } from '../../../policy/mig/catalog.js';
-import { findGpuModel } from '../../../policy/mig/catalog.js';
+import type { GpuModel, GpuModelName } from '../../../policy/mig/catalog.js';
+import { findGpuModel, GPU_MODELS } from '../../../policy/mig/catalog.js';
 import type { Layout } from '../../../policy/mig/layout.js';
 
 export function gpu(name: string): GpuModel {
@@ -29,8 +29,14 @@ export function coveredSlices(model: GpuModel, layout: Layout): number[] {
   });
 }
 
-export const EIGHT_SLICE_MODELS = ['A100-40GB', 'A100-80GB', 'H100-80GB', 'H200-141GB'] as const;
-export const ALL_MODELS = [...EIGHT_SLICE_MODELS, 'A30-24GB'] as const;
+/** Every catalogued model: tests that iterate over models cover one as soon as the catalog has it. */
+export const ALL_MODELS: readonly GpuModelName[] = GPU_MODELS;
+
+/** The models with A100's geometry (8 memory slices, 7 compute slices); catalog.test.ts pins the list. */
+export const EIGHT_SLICE_MODELS: readonly GpuModelName[] = GPU_MODELS.filter((name) => {
+  const m = gpu(name);
+  return m.memorySlices === 8 && m.computeSlices === 7;
+});
 
 /** A100-40GB's profiles as docs/model.md §1's 19-layout count names them. */
 export const FIVE_PROFILES = ['1g.5gb', '2g.10gb', '3g.20gb', '4g.20gb', '7g.40gb'] as const;

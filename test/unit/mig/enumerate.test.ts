@@ -11,7 +11,7 @@ import {
 import type { Layout, Slice } from '../../../policy/mig/layout.js';
 import { canonicalLayout, computeSizes, layoutKey } from '../../../policy/mig/layout.js';
 import { validateLayout } from '../../../policy/mig/validate.js';
-import { EIGHT_SLICE_MODELS, FIVE_PROFILES, gpu, L } from './build.js';
+import { ALL_MODELS, EIGHT_SLICE_MODELS, FIVE_PROFILES, gpu, L } from './build.js';
 
 const seq = (model: GpuModel, l: Layout): string => computeSizes(model, l).join(',');
 
@@ -68,8 +68,12 @@ describe('maximalLayouts (docs/model.md §1 counts)', () => {
     { name: 'A100-40GB, all non-+me profiles', model: 'A100-40GB', layouts: 78, multisets: 22 },
     { name: 'A100-80GB, all non-+me profiles', model: 'A100-80GB', layouts: 78, multisets: 22 },
     { name: 'H100-80GB, all non-+me profiles', model: 'H100-80GB', layouts: 78, multisets: 22 },
+    { name: 'H100-94GB, all non-+me profiles', model: 'H100-94GB', layouts: 78, multisets: 22 },
     { name: 'H200-141GB, all non-+me profiles', model: 'H200-141GB', layouts: 78, multisets: 22 },
+    { name: 'B200-180GB, all non-+me profiles', model: 'B200-180GB', layouts: 78, multisets: 22 },
+    { name: 'GB200-186GB, all non-+me profiles', model: 'GB200-186GB', layouts: 78, multisets: 22 },
     { name: 'A30-24GB, all non-+me profiles', model: 'A30-24GB', layouts: 5, multisets: 4 },
+    { name: 'RTX-PRO-6000-96GB, all non-+me profiles', model: 'RTX-PRO-6000-96GB', layouts: 5, multisets: 4 },
   ];
   it.each(counts)('$name: $layouts layouts, $multisets compute multisets', ({ model, layouts, multisets }) => {
     const m = gpu(model);
@@ -79,9 +83,19 @@ describe('maximalLayouts (docs/model.md §1 counts)', () => {
     expect(distinct.size).toBe(multisets);
   });
 
-  it('A30 gives [4], [2,2], [2,1,1], [1,1,2], [1,1,1,1]', () => {
-    const a30 = gpu('A30-24GB');
-    expect(maximalLayouts(a30).map((l) => seq(a30, l))).toEqual(['4', '2,2', '2,1,1', '1,1,2', '1,1,1,1']);
+  it.each(['A30-24GB', 'RTX-PRO-6000-96GB'])('%s gives [4], [2,2], [2,1,1], [1,1,2], [1,1,1,1]', (name) => {
+    const m = gpu(name);
+    expect(maximalLayouts(m).map((l) => seq(m, l))).toEqual(['4', '2,2', '2,1,1', '1,1,2', '1,1,1,1']);
+  });
+
+  it('RTX PRO 6000 maximal layouts by position', () => {
+    expect(maximalLayouts(gpu('RTX-PRO-6000-96GB')).map(layoutKey)).toEqual([
+      '4g.96gb@0',
+      '2g.48gb@0,2g.48gb@2',
+      '2g.48gb@0,1g.24gb@2,1g.24gb@3',
+      '1g.24gb@0,1g.24gb@1,2g.48gb@2',
+      '1g.24gb@0,1g.24gb@1,1g.24gb@2,1g.24gb@3',
+    ]);
   });
 
   it.each(EIGHT_SLICE_MODELS)('%s has the same 19 over its analogues of the five profiles', (name) => {
@@ -99,6 +113,26 @@ describe('maximalLayouts agrees with a brute-force oracle', () => {
     { name: 'A100-40GB, five profiles', model: 'A100-40GB', profiles: [...FIVE_PROFILES] },
     { name: 'A30 with its +me variants', model: 'A30-24GB', profiles: gpu('A30-24GB').profiles.map((p) => p.name) },
     {
+      name: 'RTX PRO 6000 with its +me variant',
+      model: 'RTX-PRO-6000-96GB',
+      profiles: gpu('RTX-PRO-6000-96GB').profiles.map((p) => p.name),
+    },
+    {
+      name: 'B200, five profiles by geometry',
+      model: 'B200-180GB',
+      profiles: ['1g.23gb', '2g.45gb', '3g.90gb', '4g.90gb', '7g.180gb'],
+    },
+    {
+      name: 'GB200 with a +me and no 4g or 7g',
+      model: 'GB200-186GB',
+      profiles: ['1g.23gb+me', '1g.47gb', '2g.47gb', '3g.93gb'],
+    },
+    {
+      name: 'H100 NVL with a +me and the two-slice 1g',
+      model: 'H100-94GB',
+      profiles: ['1g.12gb+me', '1g.24gb', '2g.24gb', '3g.47gb'],
+    },
+    {
       name: 'H100 with a +me and no 4g or 7g',
       model: 'H100-80GB',
       profiles: ['1g.10gb+me', '1g.20gb', '2g.20gb', '3g.40gb'],
@@ -113,7 +147,7 @@ describe('maximalLayouts agrees with a brute-force oracle', () => {
 });
 
 describe('maximalLayouts results', () => {
-  it.each(['A100-40GB', 'A30-24GB', 'H200-141GB'])('on %s are valid, ordered, maximal and stable', (name) => {
+  it.each(ALL_MODELS)('on %s are valid, ordered, maximal and stable', (name) => {
     const m = gpu(name);
     const all = maximalLayouts(m);
     for (const l of all) {
