@@ -200,7 +200,7 @@ export function buildNode(spec: NodeSpec, now: Date): V1Node {
         containerRuntimeVersion: 'fake://0',
         kernelVersion: '',
         kubeProxyVersion: '',
-        kubeletVersion: 'v1.35.0-fake-gpu',
+        kubeletVersion: 'v1.37.2-fake-gpu',
         machineID: '',
         operatingSystem: 'linux',
         osImage: 'smartmig fake-gpu',

@@ -166,7 +166,8 @@ fi
 
 # ---- kube-controller-manager ----
 # Without kubelets, node-lifecycle-controller would mark every fake Node unreachable and taint it;
-# the emulated GPU nodes (smartmig fake-gpu) play the kubelet instead.
+# the emulated GPU nodes (smartmig fake-gpu) play the kubelet instead. (Kubernetes 1.37 no longer has the
+# cloud controllers that older versions needed switched off here.)
 if ! proc_running kube-controller-manager; then
   log "starting kube-controller-manager on 127.0.0.1:$KCM_PORT"
   proc_start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
@@ -183,7 +184,7 @@ if ! proc_running kube-controller-manager; then
     --cluster-signing-cert-file="$PKI/ca.crt" \
     --cluster-signing-key-file="$PKI/ca.key" \
     --cluster-name=smartmig-local \
-    --controllers='*,-node-lifecycle-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller' \
+    --controllers='*,-node-lifecycle-controller' \
     --v=1
 fi
 wait_until kube-controller-manager 90 component_ready "$KCM_PORT"

@@ -2,7 +2,7 @@
 # Pinned versions of the local control plane and where their binaries are cached.
 # Sourced by hack/build-k8s.sh, hack/local-up.sh and .ci/run; each may be overridden from the environment.
 
-K8S_VERSION="${K8S_VERSION:-v1.35.4}"
+K8S_VERSION="${K8S_VERSION:-v1.37.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.5.35}"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 
