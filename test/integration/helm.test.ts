@@ -193,6 +193,8 @@ describe('Helm chart charts/smartmig', () => {
         'MutatingWebhookConfiguration',
         'FlowSchema',
         'NetworkPolicy',
+        'ValidatingAdmissionPolicy',
+        'ValidatingAdmissionPolicyBinding',
       ]),
     );
     const input = rendered.map((o) => JSON.stringify(o)).join('\n');
@@ -593,6 +595,62 @@ describe('Helm chart charts/smartmig', () => {
         scheduler.kill('SIGTERM');
       }
     }, 90_000);
+
+    it("lets the operator's ServiceAccount change only what it owns on a node (ValidatingAdmissionPolicy)", async () => {
+      const node = `${release}-vap-node`;
+      const manifest = JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name: node,
+          labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB', 'nvidia.com/mig.config': 'all-1g.5gb' },
+          annotations: { 'example.com/owner': 'infra' },
+        },
+        spec: { taints: [{ key: 'example.com/dedicated', value: 'ml', effect: 'NoSchedule' }] },
+      });
+      await kubectl(['apply', '-f', '-'], { input: manifest });
+      const as = `--as=system:serviceaccount:${namespace}:${release}-smartmig-operator`;
+      const patch = (body: unknown, identity: string[] = [as]) =>
+        kubectl(['patch', 'node', node, ...identity, '--type=merge', '-p', JSON.stringify(body)], {
+          allowFailure: true,
+        });
+      const ours = { key: 'smartmig.io/repartitioning', effect: 'NoSchedule' };
+      const theirs = { key: 'example.com/dedicated', value: 'ml', effect: 'NoSchedule' };
+      try {
+        // What the operator writes (operator/kube.ts patchNode) passes.
+        for (const body of [
+          {
+            metadata: { labels: { 'nvidia.com/mig.config': 'all-balanced', 'nvidia.com/mig.config.state': 'pending' } },
+          },
+          { metadata: { annotations: { 'smartmig.io/draining': '0,1', 'smartmig.io/desired-config': 'x' } } },
+          { spec: { taints: [theirs, ours] } },
+          { spec: { taints: [theirs] } },
+        ]) {
+          const r = await patch(body);
+          expect(r.code, `${JSON.stringify(body)}: ${r.stderr}`).toBe(0);
+        }
+        // Anything else is denied, with the policy's reason.
+        const denied: [unknown, string][] = [
+          [{ metadata: { labels: { 'example.com/pool': 'a' } } }, 'only the labels'],
+          [{ metadata: { labels: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' } } }, 'only the labels'],
+          [{ metadata: { labels: { 'nvidia.com/gpu.product': null } } }, 'only the labels'],
+          [{ metadata: { annotations: { 'example.com/owner': 'me' } } }, 'only smartmig.io/ annotations'],
+          [{ spec: { taints: [ours] } }, 'only its smartmig.io/repartitioning taint'],
+          [{ spec: { unschedulable: true } }, 'may not cordon'],
+        ];
+        for (const [body, reason] of denied) {
+          const r = await patch(body);
+          expect(r.code, JSON.stringify(body)).not.toBe(0);
+          expect(r.stderr).toContain(reason);
+        }
+        // Other identities are not limited by it.
+        expect((await patch({ metadata: { labels: { 'example.com/pool': 'a' } } }, [])).code).toBe(0);
+        const labels = JSON.parse((await kubectl(['get', 'node', node, '-o', 'json'])).stdout).metadata.labels;
+        expect(labels['nvidia.com/gpu.product']).toBe('NVIDIA-A100-SXM4-40GB');
+      } finally {
+        await kubectl(['delete', 'node', node, '--ignore-not-found']);
+      }
+    });
 
     it('keeps the generated certificate on upgrade', async () => {
       // lookup keeps the generated CA: the webhook, the scheduler and the running extender keep trusting each other.
