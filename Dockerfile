@@ -22,9 +22,11 @@ COPY bin ./bin
 COPY cli ./cli
 COPY policy ./policy
 COPY extender ./extender
+COPY api ./api
 COPY operator ./operator
 COPY fake-gpu ./fake-gpu
 COPY kube ./kube
+COPY dra ./dra
 COPY model-store ./model-store
 COPY crds ./crds
 # A numeric non-root user, so Kubernetes can check runAsNonRoot; the chart runs the pods as the same one.

@@ -2,6 +2,15 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers (docs/architecture.md): policy ← api ← libraries ← adapters ← cli. A folder imports only from
+// layers below it, and no adapter imports another.
+const LIBRARIES = ['kube', 'model-store', 'dra'];
+const ADAPTERS = ['extender', 'operator', 'fake-gpu'];
+const layer = (dir, above) => ({
+  group: above.map((d) => `**/${d}/**`),
+  message: `${dir} may not import ${above.join(', ')} (docs/architecture.md); move what both need down a layer.`,
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.local/', 'coverage/', 'reports/', 'policy/models/'] },
   js.configs.recommended,
@@ -35,11 +44,20 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:fs', 'fs', 'node:http', 'fastify', '@kubernetes/*'], message: 'policy/ is free of I/O.' },
+            layer('policy/', ['api', ...LIBRARIES, ...ADAPTERS, 'cli']),
           ],
         },
       ],
     },
   },
+  ...[
+    { dir: 'api', above: [...LIBRARIES, ...ADAPTERS, 'cli'] },
+    ...LIBRARIES.map((dir) => ({ dir, above: [...ADAPTERS, 'cli'] })),
+    ...ADAPTERS.map((dir) => ({ dir, above: [...ADAPTERS.filter((a) => a !== dir), 'cli'] })),
+  ].map(({ dir, above }) => ({
+    files: [`${dir}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: [layer(`${dir}/`, above)] }] },
+  })),
   {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },

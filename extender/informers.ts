@@ -4,8 +4,8 @@
 import { CustomObjectsApi, type CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import { ListWatch, listPage, type Backoff, type ListWatchSpec } from '../kube/list-watch.js';
-import { GROUP, PLURAL, VERSION } from '../operator/api/schema.js';
-import type { MigPartition } from '../operator/api/types.js';
+import { GROUP, PLURAL, VERSION } from '../api/schema.js';
+import type { MigPartition } from '../api/types.js';
 import type { ClusterCache } from './cache.js';
 import type { ExtenderMetrics } from './metrics.js';
 import type { PartitionPolicies } from './partitions.js';

@@ -1,6 +1,6 @@
 // Adapters from Kubernetes objects to the decision core's values (policy/placement/node-score.ts).
 // No I/O: the informers, the verbs and the webhook all go through these.
-import { OWNER_ANNOTATION } from '../operator/labels.js';
+import { OWNER_ANNOTATION } from '../api/labels.js';
 import { GPU_MODELS, findGpuModel, profileByResource, type GpuModel } from '../policy/mig/catalog.js';
 import type { NodeMigState } from '../policy/placement/node-score.js';
 import type { ProfileBook, SpeedupProfile } from '../policy/workload/job.js';

@@ -3,7 +3,7 @@
 // PartitionPolicies keeps the objects the list/watch loop reports and applies each new view to the profile
 // book and the cache.
 import type { FastifyBaseLogger } from 'fastify';
-import type { MigPartition } from '../operator/api/types.js';
+import type { MigPartition } from '../api/types.js';
 import { mergeProfiles, type MergedProfiles, type ProfileSource } from '../policy/workload/profile-sources.js';
 import type { ProfileBook } from '../policy/workload/job.js';
 import type { ClusterCache } from './cache.js';

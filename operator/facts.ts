@@ -17,7 +17,7 @@ import {
   OWNER_ANNOTATION,
   REPARTITION_TAINT,
   RETRY_AFTER_ANNOTATION,
-} from './labels.js';
+} from '../api/labels.js';
 
 export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
 export const WHOLE_GPU_RESOURCE = 'nvidia.com/gpu';

@@ -11,9 +11,9 @@ import {
   type V1ConfigMap,
   type V1Taint,
 } from '@kubernetes/client-node';
-import type { MigPartitionStatus } from './api/types.js';
-import { GROUP, PLURAL, VERSION } from './api/schema.js';
-import { REPARTITION_TAINT } from './labels.js';
+import type { MigPartitionStatus } from '../api/types.js';
+import { GROUP, PLURAL, VERSION } from '../api/schema.js';
+import { REPARTITION_TAINT } from '../api/labels.js';
 import type { NodePatch, PlanEvent } from './plan/node-step.js';
 
 export const CONFIG_KEY = 'config.yaml';

@@ -8,7 +8,7 @@ import { findProfile } from '../policy/mig/catalog.js';
 import { placeInstances } from '../policy/mig/enumerate.js';
 import { resolveNamedLayout } from '../policy/mig/named.js';
 import type { Layout } from '../policy/mig/layout.js';
-import { CONFIG_PREFIX } from './labels.js';
+import { CONFIG_PREFIX } from '../api/labels.js';
 
 export interface MigConfigEntry {
   readonly 'device-filter'?: string | readonly string[];

@@ -3,7 +3,7 @@
 import { findGpuModel, type GpuModel } from '../policy/mig/catalog.js';
 import { parseLayout } from '../policy/mig/layout-text.js';
 import type { ControllerTraits } from '../policy/repartition/controller.js';
-import type { GpuLayoutEntry, LabelSelector, MigPartition } from './api/types.js';
+import type { GpuLayoutEntry, LabelSelector, MigPartition } from '../api/types.js';
 import { durationMs, timeMs } from './facts.js';
 import { countsKey, countsToLayout, type GpuTarget } from './migparted.js';
 

@@ -7,7 +7,7 @@ import type { Repartitioner } from '../policy/repartition/controller.js';
 import { loadActor } from '../model-store/actor-files.js';
 import { useBestBackend } from '../model-store/backend.js';
 import { ActorShelf } from './actors.js';
-import type { MigPartition } from './api/types.js';
+import type { MigPartition } from '../api/types.js';
 import type { OperatorConfig } from './config.js';
 import { CONTROLLERS, controllerCache } from './controllers.js';
 import {

@@ -10,8 +10,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { GROUP, PLURAL, VERSION } from './api/schema.js';
-import type { MigPartition } from './api/types.js';
+import { GROUP, PLURAL, VERSION } from '../api/schema.js';
+import type { MigPartition } from '../api/types.js';
 import type { OperatorConfig } from './config.js';
 import { Informer } from './informers.js';
 import { makeClients } from './kube.js';

@@ -4,7 +4,7 @@
 //   then retry under a new name so mig-manager sees a changed label).
 // Safety: the config label is set only when no GPU to change may run a pod, and only after the drain marker
 // was seen on the node, so that the extender and scheduler had the chance to stop placing there.
-import type { NodeStatus } from '../api/types.js';
+import type { NodeStatus } from '../../api/types.js';
 import { isoTime, renderLastChange } from '../facts.js';
 import {
   APPLIED_AT_ANNOTATION,
@@ -17,7 +17,7 @@ import {
   MIG_STATE_LABEL,
   OWNER_ANNOTATION,
   RETRY_AFTER_ANNOTATION,
-} from '../labels.js';
+} from '../../api/labels.js';
 import { configName, nodeConfigEntries, type GpuTarget, type MigConfigEntry } from '../migparted.js';
 import { targetsEqual, type ResolvedPolicy } from '../policy.js';
 import type { NodeView } from './node-view.js';

@@ -3,7 +3,7 @@
 // reconciler builds the snapshot and commits the plan.
 import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
 import type { ControllerTraits, Repartitioner } from '../../policy/repartition/controller.js';
-import type { MigPartition, MigPartitionStatus } from '../api/types.js';
+import type { MigPartition, MigPartitionStatus } from '../../api/types.js';
 import { timeMs, type NodeFacts, type PodFacts } from '../facts.js';
 import {
   DRAIN_SINCE_ANNOTATION,
@@ -11,7 +11,7 @@ import {
   FAILURES_ANNOTATION,
   OWNER_ANNOTATION,
   RETRY_AFTER_ANNOTATION,
-} from '../labels.js';
+} from '../../api/labels.js';
 import { layoutsOfConfig, type GpuTarget, type MigConfigEntry, type MigPartedConfig } from '../migparted.js';
 import { resolvePolicy, selects, staticTargets, type ResolvedPolicy, type SpecIssue } from '../policy.js';
 import { decideDynamic, pendingDemands } from './dynamic.js';

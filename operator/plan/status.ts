@@ -1,6 +1,6 @@
 // The MigPartition status: per node and GPU what is there and what is coming, counts for the printer columns,
 // and the Ready / Progressing / Degraded conditions with stable transition times.
-import type { Condition, GpuStatus, MigPartitionStatus, NodeStatus } from '../api/types.js';
+import type { Condition, GpuStatus, MigPartitionStatus, NodeStatus } from '../../api/types.js';
 import { isoTime } from '../facts.js';
 import { targetText, type GpuTarget } from '../migparted.js';
 import type { SpecIssue } from '../policy.js';

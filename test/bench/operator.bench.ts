@@ -4,7 +4,7 @@
 // The objects stay alive the whole time, as the informer caches hold them in the operator.
 import { performance } from 'node:perf_hooks';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { MigPartition } from '../../operator/api/types.js';
+import type { MigPartition } from '../../api/types.js';
 import { CONTROLLERS, controllerCache } from '../../operator/controllers.js';
 import {
   cachedNodeFacts,
@@ -15,7 +15,7 @@ import {
   podFacts,
   type PodFacts,
 } from '../../operator/facts.js';
-import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../operator/labels.js';
+import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../api/labels.js';
 import {
   configName,
   nodeConfigEntries,

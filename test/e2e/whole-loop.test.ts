@@ -8,7 +8,7 @@
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MigPartition } from '../../operator/api/types.js';
+import type { MigPartition } from '../../api/types.js';
 import { renderMigPartedConfig } from '../../operator/migparted.js';
 import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
 import { bindChartRbac, type ChartRbac } from '../support/chart-rbac.js';

@@ -20,8 +20,8 @@ import {
   renderMigPartedConfig,
   type GpuTarget,
 } from '../../operator/migparted.js';
-import type { Condition, MigPartition } from '../../operator/api/types.js';
-import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../operator/labels.js';
+import type { Condition, MigPartition } from '../../api/types.js';
+import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../api/labels.js';
 import { bindChartRbac } from '../support/chart-rbac.js';
 import { fakeNode, waitFor } from '../support/cluster.js';
 

@@ -4,7 +4,7 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from 
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../operator/config.js';
-import { MIG_CONFIG_LABEL } from '../../operator/labels.js';
+import { MIG_CONFIG_LABEL } from '../../api/labels.js';
 import { setupControllers, type Operator } from '../../operator/setup.js';
 import {
   createTestNamespace,

@@ -19,7 +19,7 @@
 // a skipped or extra phase would change a GPU's sequence.
 import { CoreV1Api, CustomObjectsApi, ListWatch, Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../operator/labels.js';
+import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../api/labels.js';
 import { labelledLayouts, parseMigPartedConfig, renderMigPartedConfig } from '../../operator/migparted.js';
 import { findProfile } from '../../policy/mig/catalog.js';
 import { bindChartRbac, type ChartRbac } from '../support/chart-rbac.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInfo } from '../../extender/kube.js';
 import type { Node } from '../../extender/schemas.js';
 import { resolveConfig } from '../../operator/config.js';
-import { DRAINING_ANNOTATION, MIG_CONFIG_LABEL, REPARTITION_TAINT } from '../../operator/labels.js';
+import { DRAINING_ANNOTATION, MIG_CONFIG_LABEL, REPARTITION_TAINT } from '../../api/labels.js';
 import { parseMigPartedConfig } from '../../operator/migparted.js';
 import { setupControllers, type Operator } from '../../operator/setup.js';
 import {

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../operator/config.js';
 import { serveProbes, type ProbeServer } from '../../operator/http.js';
-import { DESIRED_ANNOTATION, DRAINING_ANNOTATION, MIG_CONFIG_LABEL, REPARTITION_TAINT } from '../../operator/labels.js';
+import { DESIRED_ANNOTATION, DRAINING_ANNOTATION, MIG_CONFIG_LABEL, REPARTITION_TAINT } from '../../api/labels.js';
 import { parseMigPartedConfig, renderMigPartedConfig } from '../../operator/migparted.js';
 import { setupControllers, type Operator } from '../../operator/setup.js';
 import {

@@ -6,7 +6,7 @@
 // operator's timetable reads wall-clock minutes of the day (UTC) at minute resolution, so its two phases are
 // real UTC minutes, one real minute apart; the simulator's t = 0 is `LEAD_IN_MIN` simulated minutes before the
 // first one, and the controller in the simulator is shown the wall-clock time that simulated time stands for.
-import type { MigPartition } from '../../operator/api/types.js';
+import type { MigPartition } from '../../api/types.js';
 import { CONTROLLERS } from '../../operator/controllers.js';
 import { resolvePolicy } from '../../operator/policy.js';
 import { findGpuModel, findProfile, type GpuModel } from '../../policy/mig/catalog.js';

@@ -50,7 +50,7 @@ describe('smartmig extender flags', () => {
   it.each([
     [['--port=http'], '--port: expected an integer ≥ 0, got "http"'],
     [['--port=70000'], 'extender config: port must be 0..65535, got 70000'],
-    [['--heuristic=best'], '--heuristic: "best" is not one of cedf, edf-most-packed, marginal-et, random'],
+    [['--heuristic=best'], '--heuristic: "best" is not one of cedf, edf-most-packed, marginal-et, random, first-fit'],
     [['--tls-cert=/c'], 'extender config: tlsCert/tlsKey must be given together'],
     [['--body-limit=10'], '--body-limit: expected an integer ≥ 1024, got "10"'],
     [['--log-level=loud'], '--log-level: "loud" is not one of fatal, error, warn, info, debug, trace, silent'],
@@ -70,7 +70,7 @@ describe('smartmig extender via main', () => {
     const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     expect(await main(['extender', '--heuristic=best'])).toBe(2);
     expect(err).toHaveBeenCalledWith(
-      'smartmig extender: --heuristic: "best" is not one of cedf, edf-most-packed, marginal-et, random',
+      'smartmig extender: --heuristic: "best" is not one of cedf, edf-most-packed, marginal-et, random, first-fit',
     );
   });
 

@@ -3,7 +3,7 @@
 // deleting a policy undoes it. The list/watch loop is replaced by direct calls; the rest is the real app.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { MigPartition } from '../../../operator/api/types.js';
+import type { MigPartition } from '../../../api/types.js';
 import { buildExtender } from '../../../extender/app.js';
 import { ClusterCache } from '../../../extender/cache.js';
 import { PartitionPolicies, partitionView } from '../../../extender/partitions.js';

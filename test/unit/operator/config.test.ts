@@ -3,8 +3,8 @@ import { FLAGS, operatorConfigFromFlags } from '../../../cli/commands/operator.j
 import { parseFlags } from '../../../cli/args.js';
 import { main } from '../../../cli/main.js';
 import { UsageError } from '../../../cli/usage-error.js';
-import { staleOutputs } from '../../../operator/api/generate.js';
-import { migPartitionSchema } from '../../../operator/api/schema.js';
+import { staleOutputs } from '../../../api/generate.js';
+import { migPartitionSchema } from '../../../api/schema.js';
 import { DEFAULTS } from '../../../operator/policy.js';
 import { ConfigError, DEFAULT_CONFIG, parseConfigMapRef, resolveConfig } from '../../../operator/config.js';
 
@@ -73,7 +73,7 @@ describe('operator configuration', () => {
 });
 
 describe('generated MigPartition API', () => {
-  it('crds/ and operator/api/types.ts match operator/api/schema.ts (run hack/update-crd.sh)', async () => {
+  it('crds/ and api/types.ts match api/schema.ts (run hack/update-crd.sh)', async () => {
     expect(await staleOutputs()).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 // `kubectl explain migpartition.spec…` must say something for every field: each field of the MigPartition
-// CRD (crds/ and the chart's copy, generated from operator/api/schema.ts) has a description, and no
+// CRD (crds/ and the chart's copy, generated from api/schema.ts) has a description, and no
 // description points at a file of this repository that is not there.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -2,9 +2,9 @@
 // plain objects, a commit step with the apiserver's merge-patch meaning, and a stand-in for mig-manager that
 // records every GPU it reconfigures while a pod still holds it.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { MigPartition } from '../../../operator/api/types.js';
+import type { MigPartition } from '../../../api/types.js';
 import { nodeFacts, podFacts, holdsDevices, isPendingDemand, type PodFacts } from '../../../operator/facts.js';
-import { MIG_CONFIG_LABEL, MIG_STATE_LABEL, REPARTITION_TAINT } from '../../../operator/labels.js';
+import { MIG_CONFIG_LABEL, MIG_STATE_LABEL, REPARTITION_TAINT } from '../../../api/labels.js';
 import {
   layoutsOfConfig,
   mergeConfigs,

@@ -4,7 +4,7 @@
 // nodes drain at once than the policy allows, and a static policy converges once the pods are gone.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DRAINING_ANNOTATION, MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../../operator/labels.js';
+import { DRAINING_ANNOTATION, MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../../api/labels.js';
 import { planRound } from '../../../operator/plan/round.js';
 import { FakeCluster, gpuNode, migPod, partition, snapshotOf } from './harness.js';
 

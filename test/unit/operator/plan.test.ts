@@ -10,7 +10,7 @@ import {
   MIG_STATE_LABEL,
   OWNER_ANNOTATION,
   REPARTITION_TAINT,
-} from '../../../operator/labels.js';
+} from '../../../api/labels.js';
 import { observe } from '../../../operator/observe.js';
 import { FakeCluster, gpuNode, migPod, partition, snapshotOf } from './harness.js';
 

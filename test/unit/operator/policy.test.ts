@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MigPartition } from '../../../operator/api/types.js';
+import type { MigPartition } from '../../../api/types.js';
 import { targetText } from '../../../operator/migparted.js';
 import { resolvePolicy, selects, staticTargets } from '../../../operator/policy.js';
 import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';

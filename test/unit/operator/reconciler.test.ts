@@ -4,10 +4,10 @@
 import { ApiException, type V1ConfigMap, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { MigPartition } from '../../../operator/api/types.js';
+import type { MigPartition } from '../../../api/types.js';
 import { resolveConfig } from '../../../operator/config.js';
 import type { Clients } from '../../../operator/kube.js';
-import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../../operator/labels.js';
+import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../../../api/labels.js';
 import { createMetrics, type OperatorMetrics } from '../../../operator/metrics.js';
 import { Reconciler, type Caches } from '../../../operator/reconciler.js';
 import { gpuNode, migPod, partition } from './harness.js';

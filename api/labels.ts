@@ -1,4 +1,4 @@
-// Every label, annotation and taint the operator reads or writes, in one place. Those under smartmig.io/ are
+// Every label, annotation and taint smartmig reads or writes on Kubernetes objects, in one place. Those under smartmig.io/ are
 // this project's contract with the extender and with people (docs/operator.md); the nvidia.com/ ones belong
 // to the GPU operator (mig-manager, GPU feature discovery).
 

@@ -1,6 +1,6 @@
 // The MigPartition API: the one source of the CRD (crds/migpartitions.smartmig.io.yaml) and of its TypeScript
-// types (operator/api/types.ts). Edit here, then run hack/update-crd.sh; hack/verify-crd.sh fails on drift.
-import { GPU_MODELS } from '../../policy/mig/catalog.js';
+// types (api/types.ts). Edit here, then run hack/update-crd.sh; hack/verify-crd.sh fails on drift.
+import { GPU_MODELS } from '../policy/mig/catalog.js';
 
 /** The subset of apiextensions.k8s.io/v1 JSONSchemaProps this API uses. */
 export interface Schema {
