@@ -3,6 +3,8 @@
 import type { GpuModel } from '../policy/mig/catalog.js';
 import { GPU_MODELS, findGpuModel } from '../policy/mig/catalog.js';
 import { namedLayoutNames, resolveNamedLayout } from '../policy/mig/named.js';
+import type { AllocationMode } from './labels.js';
+import { ALLOCATION_MODES } from './labels.js';
 import type { BaseResources, GpuConfig } from './node-builder.js';
 import { DEFAULT_BASE_RESOURCES } from './node-builder.js';
 
@@ -30,6 +32,8 @@ export interface FakeGpuConfig {
   readonly heartbeatSeconds: number;
   /** Delete the nodes on shutdown. */
   readonly cleanup: boolean;
+  /** `device-plugin` (labels, capacity, mig-manager) or `dra` (NVIDIA's DRA driver with DynamicMIG). */
+  readonly allocationMode: string;
   readonly base: BaseResources;
 }
 
@@ -47,12 +51,15 @@ export const DEFAULT_CONFIG: FakeGpuConfig = {
   metricsPort: undefined,
   heartbeatSeconds: 10,
   cleanup: false,
+  allocationMode: 'device-plugin',
   base: DEFAULT_BASE_RESOURCES,
 };
 
 /** A config with everything resolved that the rest of fake-gpu needs. */
 export interface ResolvedConfig extends FakeGpuConfig {
+  readonly allocationMode: AllocationMode;
   readonly model: GpuModel;
+  /** Every GPU at start: the `--layout`, or in DRA mode MIG on with no instance (claims create them). */
   readonly initial: GpuConfig;
   readonly configMapNamespace: string;
   readonly configMapName: string;
@@ -66,6 +73,11 @@ export interface ConfigIssue {
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; issues: ConfigIssue[] };
+
+/** A DynamicMIG GPU before any claim is prepared: MIG mode on, nothing carved. */
+const DYNAMIC_MIG_GPU: GpuConfig = { migEnabled: true, layout: { slices: [] } };
+
+const isAllocationMode = (v: string): v is AllocationMode => (ALLOCATION_MODES as readonly string[]).includes(v);
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -125,17 +137,22 @@ export function checkConfig(c: FakeGpuConfig): ConfigResult {
     numberAtLeast('heartbeat-seconds', c.heartbeatSeconds, 0, true),
   );
   if (c.metricsPort !== undefined) issues.push(integerIn('metrics-port', c.metricsPort, 0, 65_535));
+  const mode = c.allocationMode;
+  if (!isAllocationMode(mode)) {
+    issues.push({ flag: 'allocation-mode', message: `expected ${ALLOCATION_MODES.join(' or ')}, got "${mode}"` });
+  }
   const ref = configMapRef(c.configMap);
   if (!ref) issues.push({ flag: 'config-map', message: `expected NAMESPACE/NAME, got "${c.configMap}"` });
   const names = nodeNames(c);
   issues.push(names.issue);
   const found = issues.filter((i): i is ConfigIssue => i !== undefined);
-  if (found.length > 0 || !model || !ref) return { ok: false, issues: found };
-  const initial = resolveNamedLayout(model, c.layout) as GpuConfig;
+  if (found.length > 0 || !model || !ref || !isAllocationMode(mode)) return { ok: false, issues: found };
+  const initial = mode === 'dra' ? DYNAMIC_MIG_GPU : (resolveNamedLayout(model, c.layout) as GpuConfig);
   return {
     ok: true,
     config: {
       ...c,
+      allocationMode: mode,
       model,
       initial,
       configMapNamespace: ref.namespace,

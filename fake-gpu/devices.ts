@@ -22,7 +22,8 @@ export interface Device {
 }
 
 /** `1g.5gb@3`, or `gpu` for a whole GPU: how pod annotations and logs name a device on its GPU. */
-export const deviceName = (d: Device): string => (d.profile === undefined ? 'gpu' : `${d.profile}@${d.start}`);
+export const deviceName = (d: Pick<Device, 'profile' | 'start'>): string =>
+  d.profile === undefined ? 'gpu' : `${d.profile}@${d.start}`;
 
 export type Allocation =
   | { ok: true; devices: readonly Device[] }

@@ -3,6 +3,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   PatchStrategy,
+  ResourceV1Api,
   setHeaderOptions,
   type CoreV1Event,
   type KubeConfig,
@@ -14,10 +15,17 @@ export interface Kube {
   readonly kc: KubeConfig;
   readonly core: CoreV1Api;
   readonly coordination: CoordinationV1Api;
+  /** resource.k8s.io/v1: ResourceSlices and DeviceClasses in DRA mode, and the claims of pods. */
+  readonly resource: ResourceV1Api;
 }
 
 export function kubeClients(kc: KubeConfig): Kube {
-  return { kc, core: kc.makeApiClient(CoreV1Api), coordination: kc.makeApiClient(CoordinationV1Api) };
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    coordination: kc.makeApiClient(CoordinationV1Api),
+    resource: kc.makeApiClient(ResourceV1Api),
+  };
 }
 
 // client-node 1.x sends patches as JSON-Patch unless a middleware sets the content type.

@@ -1,16 +1,23 @@
 // kubelet, emulated: runs the pods bound to the emulated nodes. A pod gets concrete devices (a MIG instance
 // on a particular GPU), runs for the time the throughput model gives it, then succeeds; a pod whose devices
 // are not free fails at admission with OutOf<resource>; a deleted pod frees its devices at once (there are
-// no containers to stop, so a graceful deletion is confirmed with grace period 0).
+// no containers to stop, so a graceful deletion is confirmed with grace period 0). On a DRA node a pod with
+// resource claims has them prepared instead, as NVIDIA's DRA kubelet plugin does: the MIG instances of the
+// allocated devices are created, and destroyed again when the pod ends.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
+import { computeSlicesOf, deviceName as draDeviceName, type GpuDevice } from '../dra/devices.js';
 import type { AgentDeps } from './agent-deps.js';
+import { hasResourceClaims, readClaimDevices } from './claims.js';
 import type { Device, Preference } from './devices.js';
 import { deviceName } from './devices.js';
+import type { DynamicBoard } from './dynamic-board.js';
 import { MERGE_PATCH, STRATEGIC_PATCH, errorText, ignoreNotFound, statusCode } from './kube.js';
 import {
   PLACEMENT_ANNOTATION,
   POD_GPU_ANNOTATION,
   POD_SLICE_ANNOTATION,
+  PREPARE_FAILED_REASON,
   RECONFIGURED_REASON,
   WORK_ANNOTATION,
 } from './labels.js';
@@ -36,6 +43,9 @@ interface Tracked {
   /** Writes for this pod, in order. */
   chain: Promise<void>;
 }
+
+/** A device a pod runs on, as annotations and logs show it: GPU, profile (none for a whole GPU), start. */
+type Placed = Pick<Device, 'gpu' | 'profile' | 'start' | 'compute'>;
 
 const keyOf = (pod: V1Pod): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 
@@ -69,6 +79,8 @@ export class Kubelet {
    */
   private readonly finished = new Set<string>();
   private stopped = false;
+  /** Cuts short the waits between reads of claims that are not ready yet. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: KubeletDeps) {}
 
@@ -152,30 +164,68 @@ export class Kubelet {
 
   stop(): void {
     this.stopped = true;
+    this.stopping.abort();
     for (const t of this.pods.values()) if (t.timer) clearTimeout(t.timer);
   }
 
   private admit(t: Tracked, agent: NodeAgent): void {
     t.queued = false;
+    if (agent.dynamic && hasResourceClaims(t.pod)) {
+      void this.prepare(t, agent, agent.dynamic);
+      return;
+    }
     const requests = gpuRequests(t.pod);
     const alloc = agent.board.allocate(t.key, requests, preferenceOf(t.pod));
     if (!alloc.ok) {
-      this.pods.delete(t.key);
-      this.finished.add(t.uid);
-      this.reject(t, alloc.resource, alloc.requested, alloc.used, alloc.capacity);
+      const message =
+        `Pod was rejected: Node didn't have enough resource: ${alloc.resource}, ` +
+        `requested: ${alloc.requested}, used: ${alloc.used}, capacity: ${alloc.capacity}`;
+      this.reject(t, `OutOf${alloc.resource}`, message);
       return;
     }
+    this.start(t, agent, alloc.devices, requests.size > 0);
+  }
+
+  /**
+   * The DRA kubelet plugin's NodePrepareResources: reads the pod's allocated claims and creates their MIG
+   * instances. A claim that cannot be prepared fails the pod, as a device-plugin pod fails admission.
+   */
+  private async prepare(t: Tracked, agent: NodeAgent, board: DynamicBoard): Promise<void> {
+    const signal = this.stopping.signal;
+    // Only stop() (cutting a wait short) or a bug makes the read throw; the pod then fails with the error.
+    const read = await readClaimDevices(this.deps.kube, t.pod, agent.name, (ms) =>
+      sleep(ms, undefined, { signal }),
+    ).catch((err: unknown) => ({ ok: false as const, message: String(err) }));
+    // Deleted (or fake-gpu stopped) while the claims were read: nothing to prepare for.
+    if (this.stopped || this.pods.get(t.key) !== t) return;
+    const prepared = read.ok ? board.prepare(t.key, read.claims) : read;
+    if (!prepared.ok) {
+      this.reject(
+        t,
+        PREPARE_FAILED_REASON,
+        `Pod was rejected: failed to prepare dynamic resources: ${prepared.message}`,
+      );
+      return;
+    }
+    const names = prepared.devices.map((d) => draDeviceName(board.model, d));
+    this.deps.log.info({ pod: t.key, node: t.node, devices: names }, 'claims prepared');
+    const devices = prepared.devices.map((d) => placed(board, d));
+    this.start(t, agent, devices, true);
+  }
+
+  /** Runs an admitted pod on `devices`; `gpuPod`: it asked for GPUs, so it ends when its work is done. */
+  private start(t: Tracked, agent: NodeAgent, devices: readonly Placed[], gpuPod: boolean): void {
     const resumed = t.pod.status?.phase === 'Running' ? timeOf(t.pod.status.startTime) : undefined;
     t.started = resumed ?? this.deps.now();
-    const compute = alloc.devices.reduce((sum, d) => sum + d.compute, 0);
+    const compute = devices.reduce((sum, d) => sum + d.compute, 0);
     const plan = runPlan(t.pod, compute, this.deps.config);
     const log = this.deps.log.child({ pod: t.key, node: t.node });
     for (const w of plan.warnings) log.warn(w);
-    const noEnd = requests.size === 0 && t.pod.metadata?.annotations?.[WORK_ANNOTATION] === undefined;
+    const noEnd = !gpuPod && t.pod.metadata?.annotations?.[WORK_ANNOTATION] === undefined;
     const remaining = Math.max(0, plan.millis - (this.deps.now().getTime() - t.started.getTime()));
     log.info(
       {
-        devices: alloc.devices.map((d) => `${d.gpu}:${deviceName(d)}`),
+        devices: devices.map((d) => `${d.gpu}:${deviceName(d)}`),
         workload: plan.workload,
         runMs: noEnd ? null : Math.round(plan.millis),
       },
@@ -183,7 +233,7 @@ export class Kubelet {
     );
     if (!resumed) this.deps.metrics.pods.inc({ outcome: 'started' });
     this.deps.writer.scheduleSlices(agent);
-    if (alloc.devices.length > 0) this.enqueue(t, () => this.annotate(t, alloc.devices));
+    if (devices.length > 0) this.enqueue(t, () => this.annotate(t, devices));
     if (!resumed) this.enqueue(t, () => this.patchStatus(t, runningPatch(t.pod, t.started)));
     // A pod without GPUs and without declared work runs until it is deleted, like a service would.
     if (!noEnd) t.timer = setTimeout(() => this.complete(t), remaining);
@@ -197,21 +247,25 @@ export class Kubelet {
     this.enqueue(t, () => this.patchStatus(t, patch));
   }
 
-  /** Frees the pod's devices and stops following it. */
+  /** Frees the pod's devices (on a DRA node: unprepares the claims no other pod uses) and stops following it. */
   private forget(t: Tracked, outcome: PodOutcome | undefined): void {
     if (t.timer) clearTimeout(t.timer);
     this.pods.delete(t.key);
     const agent = this.deps.agent(t.node);
     const freed = agent?.board.release(t.key) ?? [];
-    if (agent && freed.length > 0) this.deps.writer.scheduleSlices(agent);
+    const unprepared = agent?.dynamic?.release(t.key) ?? [];
+    if (agent && freed.length + unprepared.length > 0) this.deps.writer.scheduleSlices(agent);
+    if (agent && unprepared.length > 0) {
+      const devices = unprepared.map((d) => draDeviceName(agent.model, d));
+      this.deps.log.info({ pod: t.key, node: t.node, devices }, 'claims unprepared');
+    }
     if (outcome && !t.queued) this.deps.metrics.pods.inc({ outcome });
   }
 
-  private reject(t: Tracked, resource: string, requested: number, used: number, capacity: number): void {
-    const reason = `OutOf${resource}`;
-    const message =
-      `Pod was rejected: Node didn't have enough resource: ${resource}, ` +
-      `requested: ${requested}, used: ${used}, capacity: ${capacity}`;
+  /** Fails the pod at admission, as kubelet rejects a pod it cannot give its resources. */
+  private reject(t: Tracked, reason: string, message: string): void {
+    this.pods.delete(t.key);
+    this.finished.add(t.uid);
     this.deps.log.warn({ pod: t.key, node: t.node, reason }, message);
     this.deps.metrics.pods.inc({ outcome: 'rejected' });
     const [namespace, name] = [t.pod.metadata?.namespace, t.pod.metadata?.name];
@@ -230,8 +284,8 @@ export class Kubelet {
     t.chain = t.chain.then(write, write);
   }
 
-  private async annotate(t: Tracked, devices: readonly Device[]): Promise<void> {
-    const first = devices[0] as Device;
+  private async annotate(t: Tracked, devices: readonly Placed[]): Promise<void> {
+    const first = devices[0] as Placed;
     const annotations = { [POD_GPU_ANNOTATION]: String(first.gpu), [POD_SLICE_ANNOTATION]: deviceName(first) };
     await this.call('patch-pod', t, () =>
       this.deps.kube.core.patchNamespacedPod(
@@ -284,4 +338,12 @@ export class Kubelet {
       }
     }
   }
+}
+
+/** A prepared DRA device as the pod annotations show it (`1g.5gb@3`, or `gpu`). */
+function placed(board: DynamicBoard, d: GpuDevice): Placed {
+  const compute = computeSlicesOf(board.model, d);
+  return d.kind === 'gpu'
+    ? { gpu: d.gpu, profile: undefined, start: 0, compute }
+    : { gpu: d.gpu, profile: d.profile.name, start: d.start, compute };
 }

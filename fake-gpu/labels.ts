@@ -49,6 +49,31 @@ export const INITIAL_DEPLOY_LABELS = [
 ] as const;
 export const PAUSED_FOR_MIG_CHANGE = 'paused-for-mig-change';
 
+/**
+ * The GPU operator's per-node choice between the device plugin and the DRA driver (`device-plugin` when
+ * absent); smartmig reads it to pick how to act on a node (docs/adr/0003-mig-on-dra.md).
+ */
+export const ALLOCATION_MODE_LABEL = 'nvidia.com/gpu-operator.resource-allocation.mode';
+export const ALLOCATION_MODES = ['device-plugin', 'dra'] as const;
+export type AllocationMode = (typeof ALLOCATION_MODES)[number];
+/** Deploy labels of a DRA node: no device plugin and no mig-manager, the DRA driver instead. */
+export const DRA_DEPLOY_LABELS = [
+  'nvidia.com/gpu.deploy.gpu-feature-discovery',
+  'nvidia.com/gpu.deploy.dcgm-exporter',
+  'nvidia.com/gpu.deploy.dcgm',
+  'nvidia.com/gpu.deploy.dra-driver',
+] as const;
+/** Labels only one of the two modes writes: taking a node over in the other mode removes them. */
+export const MODE_LABELS = [
+  ...new Set<string>([
+    ...INITIAL_DEPLOY_LABELS,
+    ...DRA_DEPLOY_LABELS,
+    MIG_CONFIG_LABEL,
+    MIG_STATE_LABEL,
+    ALLOCATION_MODE_LABEL,
+  ]),
+];
+
 /** mig-manager's maybeSetPaused: `false` stays, anything else (absent included) pauses. */
 export const pausedValue = (current: string | undefined): string =>
   current === 'false' ? 'false' : PAUSED_FOR_MIG_CHANGE;
@@ -67,6 +92,11 @@ export const POD_SLICE_ANNOTATION = 'smartmig.io/slice';
 export const PLACEMENT_ANNOTATION = 'smartmig.io/placement';
 export const WORK_ANNOTATION = 'smartmig.io/work';
 export const WORKLOAD_ANNOTATION = 'smartmig.io/workload';
+
+/** Pod failure reason when the claims of a pod on a DRA node cannot be prepared (kubelet's event reason). */
+export const PREPARE_FAILED_REASON = 'FailedPrepareDynamicResources';
+/** ResourceSlice annotation: a hash of what fake-gpu published, to tell whether a slice must be replaced. */
+export const PUBLISHED_HASH_ANNOTATION = 'smartmig.io/published-hash';
 
 /** Pod failure reason when a pod's GPU was reconfigured under it (the safety invariant was broken). */
 export const RECONFIGURED_REASON = 'MigReconfigured';

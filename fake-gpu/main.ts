@@ -1,24 +1,34 @@
 // startFakeGpu: emulated GPU nodes against a real API server, wired once for the CLI and the tests. It creates
 // (or takes over) the nodes, then runs the mig-manager emulation on node watches, the kubelet emulation on pod
-// watches, the lease heartbeats and, when asked, the metrics endpoint.
+// watches, the lease heartbeats and, when asked, the metrics endpoint. In DRA mode the nodes publish NVIDIA's
+// DRA driver objects instead of device-plugin capacity, and there is no mig-manager.
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { ListWatch, listPage, type Backoff } from '../kube/list-watch.js';
 import { powerModel } from '../policy/energy/power.js';
 import type { ResolvedConfig } from './config.js';
 import type { GpuBoard } from './devices.js';
+import { deleteResourceSlices, ensureDeviceClasses, publishResourceSlices } from './dra-publisher.js';
 import { Heartbeat, LEASE_NAMESPACE } from './heartbeat.js';
 import type { Kube } from './kube.js';
 import { MERGE_PATCH, STRATEGIC_PATCH, errorText, ignoreNotFound, kubeClients, statusCode } from './kube.js';
 import { Kubelet } from './kubelet.js';
-import { FAKE_NODE_LABEL, GPU_SLICES_ANNOTATION, MIG_FAILURE_ANNOTATION } from './labels.js';
+import { FAKE_NODE_LABEL, GPU_SLICES_ANNOTATION, MIG_CONFIG_LABEL, MIG_FAILURE_ANNOTATION } from './labels.js';
 import type { FakeGpuMetrics, MetricsServer } from './metrics.js';
 import { createMetrics, serveMetrics } from './metrics.js';
 import type { BusyReconfiguration } from './mig-manager.js';
 import { MigManager } from './mig-manager.js';
 import { NodeAgent } from './node-agent.js';
 import type { NodeSpec } from './node-builder.js';
-import { buildNode, gfdLabelPatch, nodeLabels, nodeResources, readyConditions, resourcePatch } from './node-builder.js';
+import {
+  buildNode,
+  gfdLabelPatch,
+  modeLabelPatch,
+  nodeLabels,
+  nodeResources,
+  readyConditions,
+  resourcePatch,
+} from './node-builder.js';
 import { NodeWriter } from './node-writer.js';
 
 /** Shorter than the shared default: an emulated node should catch up soon after the API server returns. */
@@ -57,7 +67,12 @@ async function registerNode(kube: Kube, agent: NodeAgent, spec: NodeSpec, now: D
   }
   const existing: V1Node = await kube.core.readNode({ name: spec.name });
   log.info({ node: spec.name }, 'node exists: taking it over with the configured layout');
-  const labels = { ...gfdLabelPatch(existing.metadata?.labels, nodeLabels(spec)), ...nodeLabels(spec) };
+  const current = existing.metadata?.labels;
+  const labels = {
+    ...gfdLabelPatch(current, nodeLabels(spec)),
+    ...modeLabelPatch(current, nodeLabels(spec)),
+    ...nodeLabels(spec),
+  };
   const annotations = { ...spec.annotations, [MIG_FAILURE_ANNOTATION]: null };
   agent.observe(
     await kube.core.patchNode({ name: spec.name, body: { metadata: { labels, annotations } } }, MERGE_PATCH),
@@ -93,8 +108,7 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
       return total;
     },
     runningPods: () => kubeletRef.current?.running() ?? 0,
-    watts: () =>
-      [...agents.values()].reduce((w, a) => w + a.board.busyCompute().reduce((s, k) => s + power.watts(k), 0), 0),
+    watts: () => [...agents.values()].reduce((w, a) => w + a.busyCompute().reduce((s, k) => s + power.watts(k), 0), 0),
   });
   const writer = new NodeWriter(kube, log, metrics, now);
   // Reconfiguration delays in progress, cut short on stop so the process can exit at once.
@@ -121,11 +135,20 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
   });
 
   const created = now();
+  const dra = config.allocationMode === 'dra';
+  if (dra) await ensureDeviceClasses(kube, log);
   await Promise.all(
     config.nodeNames.map(async (name) => {
       const gpus = new Array(config.gpusPerNode).fill(config.initial);
-      const spec: NodeSpec = { name, model: config.model, gpus, config: config.layout, base: config.base };
-      const agent = new NodeAgent(name, config.model, gpus, config.layout, config.base, nodeLabels(spec));
+      const spec: NodeSpec = {
+        name,
+        model: config.model,
+        gpus,
+        config: config.layout,
+        base: config.base,
+        allocationMode: config.allocationMode,
+      };
+      const agent = new NodeAgent(spec, nodeLabels(spec));
       await registerNode(
         kube,
         agent,
@@ -133,11 +156,21 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
         created,
         log,
       );
+      if (dra) {
+        const node = { name, uid: agent.uid ?? '' };
+        await publishResourceSlices(kube, { node, model: config.model, gpus: config.gpusPerNode }, log);
+      }
       agents.set(name, agent);
     }),
   );
   log.info(
-    { nodes: config.nodeNames.length, gpusPerNode: config.gpusPerNode, gpu: config.model.name, layout: config.layout },
+    {
+      nodes: config.nodeNames.length,
+      gpusPerNode: config.gpusPerNode,
+      gpu: config.model.name,
+      allocationMode: config.allocationMode,
+      layout: dra ? undefined : config.layout,
+    },
     'nodes registered',
   );
 
@@ -168,7 +201,17 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
   );
   const onNode = (n: V1Node): void => {
     const agent = agents.get(n.metadata?.name ?? '');
-    if (agent?.present) migManager.onNode(agent, n);
+    if (!agent?.present) return;
+    if (!agent.dynamic) return migManager.onNode(agent, n);
+    // The DRA driver creates MIG instances itself; nothing on a DRA node answers mig-manager's label.
+    agent.observe(n);
+    if (agent.labels[MIG_CONFIG_LABEL] !== undefined && !agent.migConfigIgnored) {
+      agent.migConfigIgnored = true;
+      log.warn(
+        { node: agent.name, config: agent.labels[MIG_CONFIG_LABEL] },
+        `${MIG_CONFIG_LABEL} ignored on a DRA node`,
+      );
+    }
   };
   const restarted = (resource: string, err: unknown, retryInMs: number): void => {
     metrics.watchRestarts.inc({ resource });
@@ -218,6 +261,7 @@ export async function startFakeGpu(deps: FakeGpuDeps): Promise<FakeGpu> {
     if (config.cleanup) {
       await Promise.all(
         config.nodeNames.map(async (name) => {
+          if (dra) await deleteResourceSlices(kube, name);
           await ignoreNotFound(kube.core.deleteNode({ name }));
           await ignoreNotFound(kube.coordination.deleteNamespacedLease({ name, namespace: LEASE_NAMESPACE }));
         }),

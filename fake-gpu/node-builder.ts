@@ -6,7 +6,10 @@ import type { GpuModel, MigProfile } from '../policy/mig/catalog.js';
 import type { Layout } from '../policy/mig/layout.js';
 import { sliceProfiles } from '../policy/mig/layout.js';
 import { gpuHardware } from './hardware.js';
+import type { AllocationMode } from './labels.js';
 import {
+  ALLOCATION_MODE_LABEL,
+  DRA_DEPLOY_LABELS,
   FAKE_NODE_LABEL,
   GFD,
   INITIAL_DEPLOY_LABELS,
@@ -14,6 +17,7 @@ import {
   MIG_STATE_LABEL,
   MIG_TYPE_LABEL_PREFIX,
   MIG_TYPE_LABEL_SUFFIXES,
+  MODE_LABELS,
 } from './labels.js';
 
 /** One GPU as mig-parted leaves it: MIG on or off and, when on, its instances. */
@@ -99,6 +103,16 @@ export function gfdLabelPatch(
   return patch;
 }
 
+/** A merge-patch removing the labels of the other allocation mode that `next` does not have. */
+export function modeLabelPatch(
+  current: Readonly<Record<string, string>> | undefined,
+  next: Readonly<Record<string, string>>,
+): Record<string, null> {
+  const patch: Record<string, null> = {};
+  for (const key of MODE_LABELS) if (current?.[key] !== undefined && !(key in next)) patch[key] = null;
+  return patch;
+}
+
 /** Capacity (= allocatable; nothing is reserved) of a node with these GPUs. */
 export function nodeResources(
   model: GpuModel,
@@ -163,11 +177,20 @@ export interface NodeSpec {
   /** Added to the generated labels (and winning over them). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** `device-plugin` when absent. */
+  readonly allocationMode?: AllocationMode;
 }
 
-/** Labels of a freshly created node: identity, GFD, GPU operator deploy switches and mig-manager's state. */
+/**
+ * Labels of a freshly created node: identity, GFD and the GPU operator's deploy switches; then mig-manager's
+ * config and state on a device-plugin node, or the allocation mode on a DRA node (no mig-manager there).
+ */
 export function nodeLabels(spec: NodeSpec): Record<string, string> {
-  const deploy = INITIAL_DEPLOY_LABELS.map((k) => [k, 'true'] as const);
+  const dra = spec.allocationMode === 'dra';
+  const deploy = (dra ? DRA_DEPLOY_LABELS : INITIAL_DEPLOY_LABELS).map((k) => [k, 'true'] as const);
+  const mode: Record<string, string> = dra
+    ? { [ALLOCATION_MODE_LABEL]: 'dra' }
+    : { [MIG_CONFIG_LABEL]: spec.config, [MIG_STATE_LABEL]: 'success' };
   return {
     'kubernetes.io/hostname': spec.name,
     'kubernetes.io/os': 'linux',
@@ -175,8 +198,7 @@ export function nodeLabels(spec: NodeSpec): Record<string, string> {
     [FAKE_NODE_LABEL]: 'true',
     ...gfdLabels(spec.model, spec.gpus),
     ...Object.fromEntries(deploy),
-    [MIG_CONFIG_LABEL]: spec.config,
-    [MIG_STATE_LABEL]: 'success',
+    ...mode,
     ...spec.labels,
   };
 }

@@ -58,7 +58,7 @@ export class NodeWriter {
 
   /** The `smartmig.io/gpu-slices` value of a node now. */
   static slicesText(agent: NodeAgent): string {
-    return JSON.stringify(agent.board.view());
+    return JSON.stringify(agent.dynamic?.view() ?? agent.board.view());
   }
 
   /** Writes the slice occupancy annotation soon, once for a burst of changes. */

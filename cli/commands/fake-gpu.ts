@@ -1,10 +1,12 @@
-// `smartmig fake-gpu`: emulated GPU nodes (device plugin, GFD labels, mig-manager, kubelet) against a cluster.
+// `smartmig fake-gpu`: emulated GPU nodes (device plugin or DRA driver, GFD labels, mig-manager, kubelet) against
+// a cluster.
 import { pino } from 'pino';
 import { numberFlag, oneOf, parseFlags, stringFlag, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 import { KUBECONFIG_ORDER, kubeConfigFlag, untilSignal } from '../serve.js';
 import { UsageError } from '../usage-error.js';
 import { DEFAULT_CONFIG, checkConfig, type FakeGpuConfig, type ResolvedConfig } from '../../fake-gpu/config.js';
+import { ALLOCATION_MODES } from '../../fake-gpu/labels.js';
 import { startFakeGpu } from '../../fake-gpu/main.js';
 import { GPU_MODELS } from '../../policy/mig/catalog.js';
 
@@ -14,12 +16,14 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const help = `Usage: smartmig fake-gpu [--nodes N] [--gpus-per-node N] [--gpu MODEL] [--layout NAME]
                          [--reconfigure-seconds S] [--time-scale X] [--default-work MIN] [--kubeconfig FILE]
                          [--config-map NS/NAME] [--metrics-port P] [--node-prefix PREFIX]
-                         [--heartbeat-seconds S] [--cleanup] [--log-level LEVEL]
+                         [--heartbeat-seconds S] [--allocation-mode MODE] [--cleanup] [--log-level LEVEL]
 
 Emulates GPU nodes against a Kubernetes cluster (docs/fake-gpu.md): creates Node objects with GPU feature
 discovery labels and the MIG devices of their layouts, answers nvidia.com/mig.config changes like the GPU
 operator's mig-manager, and runs the pods bound to them like a kubelet, for the time the simulator's
-throughput model gives them. Runs until SIGINT or SIGTERM.
+throughput model gives them. With --allocation-mode dra the nodes instead publish the ResourceSlices and
+DeviceClasses of NVIDIA's DRA driver with DynamicMIG, and a pod's allocated claims get their MIG instances
+while it runs. Runs until SIGINT or SIGTERM.
 
 Flags:
   --nodes N                 nodes to emulate; default ${D.nodes}
@@ -37,6 +41,8 @@ Flags:
   --metrics-port P          serve /metrics and /healthz on this port (0: any free port); default: none
   --node-prefix PREFIX      node names are PREFIX0, PREFIX1, ...; default ${D.nodePrefix}
   --heartbeat-seconds S     node lease renewal interval; default ${D.heartbeatSeconds}
+  --allocation-mode MODE    ${ALLOCATION_MODES.join(' or ')}: device-plugin capacity and mig-manager, or NVIDIA's
+                            DRA driver (gpu.nvidia.com) with DynamicMIG; default ${D.allocationMode}
   --cleanup                 delete the nodes on exit
   --log-level LEVEL         ${LOG_LEVELS.join(', ')}; default info`;
 
@@ -53,6 +59,7 @@ const FLAGS = {
   'metrics-port': { type: 'string' },
   'node-prefix': { type: 'string' },
   'heartbeat-seconds': { type: 'string' },
+  'allocation-mode': { type: 'string' },
   cleanup: { type: 'boolean' },
   'log-level': { type: 'string' },
 } as const;
@@ -73,6 +80,7 @@ export function configFromFlags(p: Parsed): ResolvedConfig {
     metricsPort: metricsPort === undefined ? undefined : numberFlag(p, 'metrics-port', 0, { integer: true, min: 0 }),
     nodePrefix: stringFlag(p, 'node-prefix', D.nodePrefix),
     heartbeatSeconds: numberFlag(p, 'heartbeat-seconds', D.heartbeatSeconds),
+    allocationMode: stringFlag(p, 'allocation-mode', D.allocationMode),
     cleanup: p.values.cleanup === true,
   };
   const checked = checkConfig(config);
