@@ -67,9 +67,19 @@ export function buildInputs(
   options: readonly Layout[],
   indexOf: OptionIndex,
 ): Float32Array {
+  const { global, local } = splitInputs(view, model, options, indexOf);
+  return joinRows(global, local, view.gpus.length);
+}
+
+/** The inputs of `buildInputs` as they are built: the global block once, and every GPU's local inputs. */
+function splitInputs(
+  view: ClusterView,
+  model: GpuModel,
+  options: readonly Layout[],
+  indexOf: OptionIndex,
+): { global: Float32Array; local: Float32Array } {
   const k = options.length;
   const n = view.gpus.length;
-  const per = inputCount(k);
   const global = new Float32Array(globalInputCount(k));
   const inv = 1 / Math.max(1, n);
   const phase = (2 * Math.PI * (((view.now % DAY_MIN) + DAY_MIN) % DAY_MIN)) / DAY_MIN;
@@ -81,7 +91,8 @@ export function buildInputs(
   const targetOf = new Int32Array(n);
   const busy = new Float32Array(n);
   let busyAll = 0;
-  view.gpus.forEach((g, i) => {
+  for (let i = 0; i < n; i++) {
+    const g = view.gpus[i] as GpuState;
     const l = indexOf(g.layout);
     const t = g.target ? indexOf(g.target) : -1;
     layoutOf[i] = l;
@@ -90,7 +101,7 @@ export function buildInputs(
     if (t >= 0) global[4 + k + t] = (global[4 + k + t] as number) + inv;
     busy[i] = busyShare(g);
     busyAll += busy[i] as number;
-  });
+  }
   const sizeAt = 4 + 2 * k;
   const slackAt = sizeAt + SIZE_BUCKETS.length;
   for (const p of view.pending) {
@@ -103,30 +114,58 @@ export function buildInputs(
   global[slackAt + SLACK_EDGES.length + 1] = busyAll * inv;
 
   const rank = groupRanks(layoutOf, busy, k);
-  const out = new Float32Array(n * per);
-  const g0 = global.length;
+  const per = localInputCount(k);
+  const local = new Float32Array(n * per);
   for (let i = 0; i < n; i++) {
     const row = i * per;
-    out.set(global, row);
     const g = view.gpus[i] as GpuState;
     const l = layoutOf[i] as number;
     const t = targetOf[i] as number;
-    if (l >= 0) out[row + g0 + l] = 1;
-    if (t >= 0) out[row + g0 + k + t] = 1;
-    const base = row + g0 + 2 * k;
-    out[base] = busy[i] as number;
-    out[base + 1] = g.reconfiguring ? 1 : 0;
-    out[base + 2] = Math.min(4, (view.now - g.lastChange) / 60);
-    out[base + 3] = rank[i] as number;
-    out[base + 4 + ((g.index ?? g.id) % SLOTS)] = 1;
+    if (l >= 0) local[row + l] = 1;
+    if (t >= 0) local[row + k + t] = 1;
+    const base = row + 2 * k;
+    local[base] = busy[i] as number;
+    local[base + 1] = g.reconfiguring ? 1 : 0;
+    local[base + 2] = Math.min(4, (view.now - g.lastChange) / 60);
+    local[base + 3] = rank[i] as number;
+    local[base + 4 + ((g.index ?? g.id) % SLOTS)] = 1;
+  }
+  return { global, local };
+}
+
+/** `rows` whole input rows: row i is `shared`, then row i of `rest`. */
+export function joinRows(shared: Float32Array, rest: Float32Array, rows: number): Float32Array {
+  const per = rest.length / Math.max(1, rows);
+  const width = shared.length + per;
+  const out = new Float32Array(rows * width);
+  for (let i = 0; i < rows; i++) {
+    out.set(shared, i * width);
+    out.set(rest.subarray(i * per, (i + 1) * per), i * width + shared.length);
   }
   return out;
 }
 
-/** What one decision sees: the GPUs of the actor's model and their inputs, row by row. */
-export interface Observation {
-  readonly gpus: readonly GpuState[];
-  readonly inputs: Float32Array;
+/**
+ * What one decision sees: the GPUs of the actor's model and their inputs. Built as the global block and every
+ * GPU's local inputs, which is what the controller scores (the global block's share of the first layer is then
+ * worked out once, not once per GPU); `inputs` joins them into whole rows for what reads rows (training, tests).
+ */
+export class Observation {
+  private rows: Float32Array | undefined;
+
+  constructor(
+    readonly gpus: readonly GpuState[],
+    /** The inputs every GPU shares. */
+    readonly global: Float32Array,
+    /** Every GPU's own inputs, row by row (GPU i at i × localInputCount). */
+    readonly local: Float32Array,
+  ) {}
+
+  /** Every GPU's whole input row, row by row (GPU i at i × inputCount); joined at the first read. */
+  get inputs(): Float32Array {
+    this.rows ??= joinRows(this.global, this.local, this.gpus.length);
+    return this.rows;
+  }
 }
 
 /**
@@ -158,7 +197,8 @@ export class Observer {
     if (own.length === 0) return undefined;
     this.nextAt = view.now + this.everyMin;
     const mine: ClusterView = own.length === view.gpus.length ? view : withGpus(view, own);
-    return { gpus: own, inputs: buildInputs(mine, this.model, this.options, this.indexOf) };
+    const { global, local } = splitInputs(mine, this.model, this.options, this.indexOf);
+    return new Observation(own, global, local);
   }
 }
 

@@ -4,7 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { GpuModel } from '../mig/catalog.js';
 import { layoutsEqual, type Layout } from '../mig/layout.js';
-import { scoreRows } from '../learn/actor.js';
+import { scoreRowsFused } from '../learn/actor.js';
 import { Observer } from '../learn/features.js';
 import type { ClusterView, LayoutChange, Repartitioner } from './controller.js';
 
@@ -26,7 +26,7 @@ export function meanFieldRepartitioner(policy: MeanFieldPolicy, name = 'meanfiel
     decide(view: ClusterView): LayoutChange[] {
       const seen = observer.observe(view);
       if (!seen) return [];
-      const scores = scoreRows(net, seen.inputs, observer.width);
+      const scores = scoreRowsFused(net, seen.global, seen.local);
       const changes: LayoutChange[] = [];
       seen.gpus.forEach((g, i) => {
         if (g.locked || g.reconfiguring) return;
