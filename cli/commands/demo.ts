@@ -56,6 +56,13 @@ const STRATEGIES: Strategy[] = [
   { label: 'static, CEDF', mode: 'paper', placement: 'cedf', repartition: 'static', layouts: PAPER_STATIC },
   { label: 'greedy repartition, CEDF', mode: 'paper', placement: 'cedf', repartition: 'greedy', layouts: PAPER_STATIC },
   {
+    label: 'cluster mode: static, first-fit (plain DRA)',
+    mode: 'cluster',
+    placement: 'first-fit',
+    repartition: 'static',
+    layouts: PAPER_STATIC,
+  },
+  {
     label: 'cluster mode: static, CEDF',
     mode: 'cluster',
     placement: 'cedf',
