@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { ProfileBook } from '../policy/workload/job.js';
 import type { Binder } from './binder.js';
 import type { ClusterCache } from './cache.js';
+import type { ClaimTemplates } from './claim-templates.js';
 import { resolveConfig, type ExtenderConfig } from './config.js';
 import type { ExtenderContext } from './context.js';
 import { ExtenderError, type ErrorBody } from './errors.js';
@@ -33,6 +34,8 @@ export interface ExtenderDeps {
   readonly metrics?: ExtenderMetrics;
   /** Readiness; always ready when absent (a cache filled by hand). */
   readonly ready?: () => boolean;
+  /** ResourceClaimTemplates of DRA moldable pods (the webhook); such pods are refused without it. */
+  readonly claimTemplates?: ClaimTemplates;
   /** A pino logger; without one the app logs nothing. */
   readonly logger?: FastifyBaseLogger;
   /** TLS key and certificate (PEM) when serving HTTPS, as the API server requires of webhooks; a client
@@ -56,6 +59,7 @@ export function buildExtender(deps: ExtenderDeps): FastifyInstance {
     clock: deps.clock ?? Date.now,
     metrics: deps.metrics ?? createMetrics(),
     ready: deps.ready ?? (() => true),
+    claimTemplates: deps.claimTemplates,
   };
   // Node checks the header and request timeouts every connectionsCheckingInterval (30 s by default).
   const serverOptions = { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 };

@@ -6,6 +6,7 @@ import type { PodDemand, ScoreOptions } from '../policy/placement/node-score.js'
 import type { ProfileBook } from '../policy/workload/job.js';
 import type { Binder } from './binder.js';
 import type { ClusterCache } from './cache.js';
+import type { ClaimTemplates } from './claim-templates.js';
 import type { ExtenderConfig } from './config.js';
 import { podIntent, podSlices, type PodIntent } from './kube.js';
 import type { ExtenderMetrics } from './metrics.js';
@@ -21,6 +22,8 @@ export interface ExtenderContext {
   readonly metrics: ExtenderMetrics;
   /** True once the informers have listed everything. */
   readonly ready: () => boolean;
+  /** Where DRA moldable pods' ResourceClaimTemplates go; without it the webhook refuses such pods. */
+  readonly claimTemplates?: ClaimTemplates;
 }
 
 const MS_PER_MIN = 60_000;

@@ -1,6 +1,6 @@
 // The running service: kubeconfig → informers → app → listen. The only place that opens a socket.
 import type { Server as HttpsServer } from 'node:https';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, ResourceV1Api } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { loadKubeConfig } from '../kube/config.js';
@@ -8,6 +8,7 @@ import { ProfileBook } from '../policy/workload/job.js';
 import { buildExtender } from './app.js';
 import { KubeBinder } from './binder.js';
 import { ClusterCache } from './cache.js';
+import { KubeClaimTemplates } from './claim-templates.js';
 import { resolveConfig, type ExtenderConfig } from './config.js';
 import { startInformers, type Informers } from './informers.js';
 import { limitHeapGrowth } from './heap.js';
@@ -44,6 +45,7 @@ export async function startExtender(partial: Partial<ExtenderConfig>): Promise<R
   const app = buildExtender({
     cache,
     binder: new KubeBinder(core),
+    claimTemplates: new KubeClaimTemplates(kc.makeApiClient(ResourceV1Api)),
     config,
     book,
     metrics,

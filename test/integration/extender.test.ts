@@ -407,7 +407,7 @@ describe('the admission webhook, called by the API server', () => {
           {
             name: 'mold.smartmig.io',
             admissionReviewVersions: ['v1'],
-            sideEffects: 'None',
+            sideEffects: 'NoneOnDryRun',
             failurePolicy: 'Fail',
             timeoutSeconds: 10,
             clientConfig: { url: `${ext.url}/mutate`, caBundle: readFileSync(join(dir, 'ca.crt')).toString('base64') },
