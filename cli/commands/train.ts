@@ -60,7 +60,7 @@ weights.bin, CARD.md) with every seed used, so \`compare\` refuses to score the 
   -h, --help            this help
 
 Example (the cluster-mode model shipped in policy/models):
-  smartmig train --mode cluster --gpus 8 --gpu A100-40GB --out policy/models/meanfield-a100-cluster`;
+  smartmig train --mode cluster --gpus 8 --gpu A100-40GB --generations 120 --out policy/models/meanfield-a100-40gb-cluster`;
 
 const FLAGS: FlagSpec = {
   gpus: { type: 'string' },
