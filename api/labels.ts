@@ -45,3 +45,19 @@ export const DEADLINE_ANNOTATION = 'smartmig.io/deadline';
 
 /** Prefix of the config names the operator writes; other names in the ConfigMap belong to people. */
 export const CONFIG_PREFIX = 'smartmig-';
+
+/**
+ * The GPU operator's choice of device allocation per node: `dra` (NVIDIA's DRA driver publishes the GPUs
+ * as ResourceSlices) or `device-plugin` (the default when absent). smartmig steers DRA nodes with
+ * DeviceTaintRules instead of mig-manager (docs/adr/0003-mig-on-dra.md).
+ */
+export const RESOURCE_ALLOCATION_MODE_LABEL = 'nvidia.com/gpu-operator.resource-allocation.mode';
+export const DRA_ALLOCATION_MODE = 'dra';
+/**
+ * DRA nodes only: per GPU index, the layout the operator's DeviceTaintRules give it now (JSON object of
+ * layout keys as policy/mig/layout.ts `layoutKey` writes them, e.g. `{"0":"3g.20gb@0,3g.20gb@4"}`, or
+ * `disabled` for a whole GPU). A GPU the operator never set is absent.
+ */
+export const LAYOUTS_ANNOTATION = 'smartmig.io/layouts';
+/** DRA nodes only: the layouts a change under way moves to (same form as `smartmig.io/layouts`). */
+export const DESIRED_LAYOUTS_ANNOTATION = 'smartmig.io/desired-layouts';

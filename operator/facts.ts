@@ -6,16 +6,20 @@ import {
   APPLIED_AT_ANNOTATION,
   DEADLINE_ANNOTATION,
   DESIRED_ANNOTATION,
+  DESIRED_LAYOUTS_ANNOTATION,
+  DRA_ALLOCATION_MODE,
   DRAIN_SINCE_ANNOTATION,
   DRAINING_ANNOTATION,
   FAILURES_ANNOTATION,
   GPU_COUNT_LABEL,
   GPU_PRODUCT_LABEL,
   LAST_CHANGE_ANNOTATION,
+  LAYOUTS_ANNOTATION,
   MIG_CONFIG_LABEL,
   MIG_STATE_LABEL,
   OWNER_ANNOTATION,
   REPARTITION_TAINT,
+  RESOURCE_ALLOCATION_MODE_LABEL,
   RETRY_AFTER_ANNOTATION,
 } from '../api/labels.js';
 
@@ -44,6 +48,12 @@ export interface NodeFacts {
   readonly retryAfter: number | undefined;
   readonly tainted: boolean;
   readonly resourceVersion: string | undefined;
+  /** The GPU operator runs NVIDIA's DRA driver here: smartmig steers the allocator with DeviceTaintRules. */
+  readonly dra: boolean;
+  /** DRA nodes: per GPU index, the layout key text the operator gave it (`smartmig.io/layouts`). */
+  readonly layouts: ReadonlyMap<number, string>;
+  /** DRA nodes: the layouts a change under way moves to (`smartmig.io/desired-layouts`); undefined: none. */
+  readonly desiredLayouts: ReadonlyMap<number, string> | undefined;
 }
 
 export interface PodFacts {
@@ -60,6 +70,8 @@ export interface PodFacts {
   readonly deadline: number | undefined;
   readonly created: number | undefined;
   readonly deleting: boolean;
+  /** Entries of spec.resourceClaims: DRA devices the pod may hold (which ones, the claims say). */
+  readonly claims: number;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -111,6 +123,30 @@ function parseLastChange(text: string | undefined): Map<number, number> {
   return out;
 }
 
+/** `{"0":"1g.5gb@0,…"}` → per GPU index the layout text; unreadable values and entries are left out. */
+function parseLayouts(text: string | undefined): Map<number, string> | undefined {
+  if (text === undefined) return undefined;
+  const out = new Map<number, string>();
+  try {
+    const obj = JSON.parse(text) as unknown;
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return out;
+    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+      const g = Number(k);
+      if (typeof v === 'string' && k.trim() !== '' && Number.isInteger(g) && g >= 0) out.set(g, v);
+    }
+  } catch {
+    // Unreadable: every GPU's layout is unknown, so each one that has a target changes to it.
+  }
+  return out;
+}
+
+/** The `smartmig.io/layouts` text of per-GPU layout keys, sorted by GPU index. */
+export function renderLayouts(m: ReadonlyMap<number, string>): string {
+  const obj: Record<string, string> = {};
+  for (const k of [...m.keys()].sort((a, b) => a - b)) obj[String(k)] = m.get(k) as string;
+  return JSON.stringify(obj);
+}
+
 export function renderLastChange(m: ReadonlyMap<number, number>): string {
   const obj: Record<string, string> = {};
   for (const k of [...m.keys()].sort((a, b) => a - b)) obj[String(k)] = isoTime(m.get(k) as number);
@@ -141,6 +177,9 @@ export function nodeFacts(node: V1Node): NodeFacts {
     retryAfter: timeMs(ann[RETRY_AFTER_ANNOTATION]),
     tainted: (node.spec?.taints ?? []).some((t) => t.key === REPARTITION_TAINT.key),
     resourceVersion: node.metadata?.resourceVersion,
+    dra: labels[RESOURCE_ALLOCATION_MODE_LABEL] === DRA_ALLOCATION_MODE,
+    layouts: parseLayouts(ann[LAYOUTS_ANNOTATION]) ?? new Map<number, string>(),
+    desiredLayouts: parseLayouts(ann[DESIRED_LAYOUTS_ANNOTATION]),
   };
 }
 
@@ -216,6 +255,7 @@ export function podFacts(pod: V1Pod): PodFacts {
     deadline: podDeadline(ann[DEADLINE_ANNOTATION], created),
     created,
     deleting: pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null,
+    claims: pod.spec?.resourceClaims?.length ?? 0,
   };
 }
 
@@ -246,9 +286,12 @@ export function cachedPodFacts(pod: V1Pod): PodFacts {
 /** Whether the pod asks for GPUs at all. */
 export const usesGpu = (p: PodFacts): boolean => p.slices.size > 0 || p.wholeGpus > 0;
 
-/** Holds devices on its node: bound and not finished (terminating pods still hold them). */
+/**
+ * Holds devices on its node: bound and not finished (terminating pods still hold them), with GPU resources
+ * or resource claims (on a device-plugin node a claim-only pod marks no GPU: it has no slices).
+ */
 export const holdsDevices = (p: PodFacts): boolean =>
-  p.node !== undefined && p.phase !== 'Succeeded' && p.phase !== 'Failed' && usesGpu(p);
+  p.node !== undefined && p.phase !== 'Succeeded' && p.phase !== 'Failed' && (usesGpu(p) || p.claims > 0);
 
 /** Waiting for a slice: not bound yet, not being deleted. */
 export const isPendingDemand = (p: PodFacts): boolean =>

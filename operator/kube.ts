@@ -15,6 +15,7 @@ import type { MigPartitionStatus } from '../api/types.js';
 import { GROUP, PLURAL, VERSION } from '../api/schema.js';
 import { REPARTITION_TAINT } from '../api/labels.js';
 import type { NodePatch, PlanEvent } from './plan/node-step.js';
+import { RULE_MANAGED_LABEL, RULE_MANAGER, type DeviceTaintRule } from '../dra/steering.js';
 
 export const CONFIG_KEY = 'config.yaml';
 
@@ -172,4 +173,29 @@ export async function recordEvent(
       count: 1,
     },
   });
+}
+
+/** resource.k8s.io/v1 DeviceTaintRules (Kubernetes 1.37); the typed client knows only v1alpha3, hence custom objects. */
+const RULES = { group: 'resource.k8s.io', version: 'v1', plural: 'devicetaintrules' } as const;
+
+/** The DeviceTaintRules smartmig wrote (label `app.kubernetes.io/managed-by=smartmig`), in one list call. */
+export async function listSteeringRules(clients: Clients): Promise<DeviceTaintRule[]> {
+  const out = (await clients.custom.listClusterCustomObject({
+    ...RULES,
+    labelSelector: `${RULE_MANAGED_LABEL}=${RULE_MANAGER}`,
+  })) as { items?: DeviceTaintRule[] };
+  return out.items ?? [];
+}
+
+export async function createSteeringRule(clients: Clients, rule: DeviceTaintRule): Promise<void> {
+  await clients.custom.createClusterCustomObject({ ...RULES, body: rule });
+}
+
+/** Deletes a rule; one already gone counts as deleted. */
+export async function deleteSteeringRule(clients: Clients, name: string): Promise<void> {
+  try {
+    await clients.custom.deleteClusterCustomObject({ ...RULES, name });
+  } catch (err) {
+    if (statusOf(err) !== 404) throw err;
+  }
 }

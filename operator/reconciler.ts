@@ -22,7 +22,10 @@ import {
 import type { Informer } from './informers.js';
 import {
   CONFIG_KEY,
+  createSteeringRule,
+  deleteSteeringRule,
   describeError,
+  listSteeringRules,
   patchNode,
   patchStatus,
   recordEvent,
@@ -36,6 +39,7 @@ import { observe } from './observe.js';
 import { WriteBackoff } from './write-backoff.js';
 import type { PlanEvent } from './plan/node-step.js';
 import { planRound, type Plan, type Snapshot } from './plan/round.js';
+import { RULE_NODE_LABEL, ruleChanges, steeringRules, type DeviceTaintRule } from '../dra/steering.js';
 
 export interface Caches {
   readonly nodes: Informer<V1Node>;
@@ -62,6 +66,8 @@ export interface RoundSummary {
   readonly statusUpdates: number;
   readonly events: number;
   readonly configWritten: boolean;
+  /** DeviceTaintRules created and deleted on DRA nodes. */
+  readonly ruleWrites: number;
   readonly errors: number;
   readonly ms: { snapshot: number; decide: number; commit: number };
 }
@@ -327,9 +333,10 @@ export class Reconciler {
     m.observe({ phase: 'decide' }, ms.decide / 1000);
     m.observe({ phase: 'commit' }, ms.commit / 1000);
     this.roundsRun++;
-    this.writesDone += result.nodePatches + result.statusUpdates + result.events + (result.configWritten ? 1 : 0);
+    this.writesDone +=
+      result.nodePatches + result.statusUpdates + result.events + result.ruleWrites + (result.configWritten ? 1 : 0);
     const summary = { ...result, ms, wakeAt: Math.min(plan.wakeAt, this.backoff.nextAt()) };
-    const level = result.nodePatches + result.statusUpdates + result.events > 0 ? 'info' : 'debug';
+    const level = result.nodePatches + result.statusUpdates + result.events + result.ruleWrites > 0 ? 'info' : 'debug';
     this.deps.log[level]({ round: this.roundsRun, ...result, ms: roundMs(ms) }, 'round');
     return summary;
   }
@@ -378,6 +385,8 @@ export class Reconciler {
         }
       }
     }
+    // Steering rules before node patches: the allocator is kept off a GPU before the node says it changed.
+    const ruleWrites = await this.commitRules(snap, plan, mayWrite, fail, succeeded, due);
     const nodes = new Map(this.deps.caches.nodes.list().map((n) => [n.metadata?.name ?? '', n]));
     let nodePatches = 0;
     await inBatches(plan.nodePatches, async (p) => {
@@ -423,7 +432,66 @@ export class Reconciler {
       }
     }
     const errors = failures.length;
-    return { nodePatches, statusUpdates, events: eventsSent, configWritten, errors };
+    return { nodePatches, statusUpdates, events: eventsSent, configWritten, ruleWrites, errors };
+  }
+
+  /**
+   * DRA nodes: brings each planned node's DeviceTaintRules to its GPU targets (delete, then create), and
+   * deletes the rules of nodes no policy manages (released or deleted nodes). Listed once per round, and only
+   * when some node is a DRA node or smartmig planned one, so device-plugin clusters make no call here.
+   */
+  private async commitRules(
+    snap: Snapshot,
+    plan: Plan,
+    mayWrite: () => boolean,
+    fail: (op: string, key: string, partitions: readonly string[], err: unknown) => void,
+    succeeded: (key: string) => void,
+    due: (key: string) => boolean,
+  ): Promise<number> {
+    const { clients } = this.deps;
+    if (plan.draTargets.size === 0 && !snap.nodes.some((n) => n.dra)) return 0;
+    if (!due('devicetaintrules') || !mayWrite()) return 0;
+    let existing: DeviceTaintRule[];
+    try {
+      existing = await listSteeringRules(clients);
+      succeeded('devicetaintrules');
+    } catch (err) {
+      const owners = [...new Set([...plan.draTargets.keys()].map((n) => plan.managed.get(n)?.partition ?? ''))];
+      fail('devicetaintrules', 'devicetaintrules', owners.filter((o) => o !== '').sort(), err);
+      return 0;
+    }
+    const byNode = new Map<string, DeviceTaintRule[]>();
+    for (const r of existing) {
+      const node = r.metadata.labels?.[RULE_NODE_LABEL] ?? '';
+      byNode.set(node, [...(byNode.get(node) ?? []), r]);
+    }
+    const work: { node: string; wanted: DeviceTaintRule[] }[] = [];
+    for (const [node, t] of plan.draTargets) work.push({ node, wanted: steeringRules(node, t.model, t.targets) });
+    for (const node of byNode.keys()) if (!plan.managed.has(node)) work.push({ node, wanted: [] });
+    let writes = 0;
+    await inBatches(work, async ({ node, wanted }) => {
+      const key = `devicetaintrules/${node}`;
+      const { create, remove } = ruleChanges(byNode.get(node) ?? [], wanted);
+      if ((create.length === 0 && remove.length === 0) || !due(key)) return;
+      const owner = plan.managed.get(node)?.partition;
+      try {
+        for (const name of remove) {
+          if (!mayWrite()) return;
+          await deleteSteeringRule(clients, name);
+          writes++;
+        }
+        for (const rule of create) {
+          if (!mayWrite()) return;
+          await createSteeringRule(clients, rule);
+          writes++;
+        }
+        succeeded(key);
+      } catch (err) {
+        fail('devicetaintrules', key, owner === undefined ? [] : [owner], err);
+      }
+    });
+    if (writes > 0) this.deps.log.info({ writes }, 'steering rules written');
+    return writes;
   }
 
   /**

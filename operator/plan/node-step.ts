@@ -71,7 +71,7 @@ export interface NodeStep {
   readonly wakeAt: number;
 }
 
-class PatchBuilder {
+export class PatchBuilder {
   readonly patch: NodePatch;
   constructor(view: NodeView) {
     this.patch = {
@@ -92,14 +92,14 @@ class PatchBuilder {
   }
 }
 
-const gpuList = (gpus: readonly number[]): string => gpus.join(',');
+export const gpuList = (gpus: readonly number[]): string => gpus.join(',');
 
-function event(ctx: StepContext, type: PlanEvent['type'], reason: string, message: string): void {
+export function event(ctx: StepContext, type: PlanEvent['type'], reason: string, message: string): void {
   ctx.events.push({ partition: ctx.policy.name, type, reason, message });
 }
 
 /** Removes drain markers, in-flight records and failure counts: the node has nothing under way. */
-function clearChange(b: PatchBuilder, view: NodeView, keepFailures: boolean): void {
+export function clearChange(b: PatchBuilder, view: NodeView, keepFailures: boolean): void {
   const f = view.facts;
   b.annotate(DRAINING_ANNOTATION, null, f.draining === undefined ? undefined : gpuList(f.draining));
   b.annotate(DRAIN_SINCE_ANNOTATION, null, f.drainingSince === undefined ? undefined : 'x');

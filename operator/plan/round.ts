@@ -6,9 +6,11 @@ import type { ControllerTraits, Repartitioner } from '../../policy/repartition/c
 import type { MigPartition, MigPartitionStatus } from '../../api/types.js';
 import { timeMs, type NodeFacts, type PodFacts } from '../facts.js';
 import {
+  DESIRED_LAYOUTS_ANNOTATION,
   DRAIN_SINCE_ANNOTATION,
   DRAINING_ANNOTATION,
   FAILURES_ANNOTATION,
+  LAYOUTS_ANNOTATION,
   OWNER_ANNOTATION,
   RETRY_AFTER_ANNOTATION,
 } from '../../api/labels.js';
@@ -24,6 +26,8 @@ import {
   type TargetsOf,
 } from './node-step.js';
 import { buildNodeView, configEntries, type NodeView } from './node-view.js';
+import { buildDraNodeView, draFuture, stepDraNode } from './dra.js';
+import type { GpuTarget as DraGpuTarget } from '../../dra/steering.js';
 import { buildStatus, type NodeReport } from './status.js';
 
 export interface Snapshot {
@@ -58,6 +62,13 @@ export interface ManagedNode {
   readonly model: GpuModel | undefined;
 }
 
+/** What a DRA node's steering rules should say (docs/adr/0003-mig-on-dra.md). */
+export interface DraNodeTargets {
+  readonly model: GpuModel;
+  /** Per GPU index the policy manages; GPUs left out get no rules (the allocator may use all their devices). */
+  readonly targets: ReadonlyMap<number, DraGpuTarget>;
+}
+
 export interface Plan {
   readonly configAdds: Map<string, readonly MigConfigEntry[]>;
   /** Config names some node uses or wants; the operator's other configs can go. */
@@ -73,6 +84,11 @@ export interface Plan {
    * The metrics follow the same model, and drop nodes that leave this map.
    */
   readonly managed: Map<string, ManagedNode>;
+  /**
+   * Per DRA node the planner worked on, the GPU targets its DeviceTaintRules follow. The rules of DRA nodes
+   * that no policy manages go; those of managed nodes left out here (unknown model) stay as they are.
+   */
+  readonly draTargets: Map<string, DraNodeTargets>;
   /** Ms until the next round is needed even without an event (Infinity: none). */
   readonly wakeAt: number;
 }
@@ -101,6 +117,7 @@ export function planRound(snap: Snapshot, opts: PlanOptions): Plan {
     repartitions: [],
     decisions: [],
     managed: new Map(),
+    draTargets: new Map(),
     wakeAt: Infinity,
   };
   const observed = new Map(Object.entries(snap.config.ok ? snap.config.value['mig-configs'] : {}));
@@ -116,8 +133,16 @@ export function planRound(snap: Snapshot, opts: PlanOptions): Plan {
 /** Nodes that carry our marks but belong to no policy now: unmark them so pods can use them. */
 function releaseNodes(st: RoundState): void {
   for (const n of st.snap.nodes) {
-    if (st.plan.managed.has(n.name) || (n.owner === undefined && n.draining === undefined && !n.tainted)) continue;
+    const draMarked = n.layouts.size > 0 || n.desiredLayouts !== undefined;
+    if (
+      st.plan.managed.has(n.name) ||
+      (n.owner === undefined && n.draining === undefined && !n.tainted && !draMarked)
+    ) {
+      continue;
+    }
     const annotations: Record<string, string | null> = {};
+    // Its rules go too (the reconciler deletes the rules of unmanaged nodes): no layout is kept any more.
+    if (draMarked) for (const key of [LAYOUTS_ANNOTATION, DESIRED_LAYOUTS_ANNOTATION]) annotations[key] = null;
     for (const key of [
       OWNER_ANNOTATION,
       DRAINING_ANNOTATION,
@@ -139,6 +164,7 @@ function releaseNodes(st: RoundState): void {
 
 /** What a named config gives the node's GPUs (undefined: the ConfigMap does not hold it). */
 function futureOf(config: MigPartedConfig | undefined, v: NodeView, name: string | undefined) {
+  if (v.facts.dra) return draFuture(v);
   const entries = configEntries(config, name);
   return entries ? layoutsOfConfig(entries, v.model, v.gpuCount) : undefined;
 }
@@ -285,7 +311,10 @@ function planNodes(
       reports.push(unknownReport(u.message)(n));
       continue;
     }
-    views.push(buildNodeView(n, model, n.gpuCount, config, snap.podsByNode.get(n.name) ?? []));
+    const pods = snap.podsByNode.get(n.name) ?? [];
+    views.push(
+      n.dra ? buildDraNodeView(n, model, n.gpuCount, pods) : buildNodeView(n, model, n.gpuCount, config, pods),
+    );
   }
   const issues = [...policy.issues];
   const modelProblem =
@@ -312,6 +341,15 @@ function planNodes(
   };
   const perNode = nodeTargets(st, policy, views, issues, slots);
   for (const [i, v] of views.entries()) {
+    if (v.facts.dra) {
+      const followRecorded = issues.length === 0;
+      const step = stepDraNode(ctx, { view: v, targets: perNode.targets.get(i), followRecorded });
+      if (step.patch) st.plan.nodePatches.push(step.patch);
+      st.plan.draTargets.set(v.facts.name, { model: v.model, targets: step.gpuTargets });
+      st.wakeAt = Math.min(st.wakeAt, step.wakeAt);
+      reports.push({ name: v.facts.name, state: step.state, message: step.message, view: v, targets: step.targets });
+      continue;
+    }
     // With an invalid spec, changes already launched are followed to their end; nothing new starts.
     const targetsOf: TargetsOf = issues.length > 0 ? () => undefined : (name) => futureOf(config, v, name);
     const step = stepNode(ctx, { view: v, targets: perNode.targets.get(i), targetsOf });

@@ -4,7 +4,17 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { MigPartition } from '../../../api/types.js';
 import { nodeFacts, podFacts, holdsDevices, isPendingDemand, type PodFacts } from '../../../operator/facts.js';
-import { MIG_CONFIG_LABEL, MIG_STATE_LABEL, REPARTITION_TAINT } from '../../../api/labels.js';
+import {
+  DRA_ALLOCATION_MODE,
+  LAYOUTS_ANNOTATION,
+  MIG_CONFIG_LABEL,
+  MIG_STATE_LABEL,
+  REPARTITION_TAINT,
+  RESOURCE_ALLOCATION_MODE_LABEL,
+} from '../../../api/labels.js';
+import { deviceName, migDevices, parseDeviceName } from '../../../dra/devices.js';
+import { ruleChanges, steeringRules, RULE_NODE_LABEL, type DeviceTaintRule } from '../../../dra/steering.js';
+import { parseLayoutText } from '../../../operator/plan/dra.js';
 import {
   layoutsOfConfig,
   mergeConfigs,
@@ -14,6 +24,7 @@ import {
 } from '../../../operator/migparted.js';
 import { planRound, type Plan, type PlanOptions, type Snapshot } from '../../../operator/plan/round.js';
 import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
+import type { Layout } from '../../../policy/mig/layout.js';
 import { CONTROLLERS, controllerCache } from '../../../operator/controllers.js';
 
 export const A100 = findGpuModel('A100-40GB') as GpuModel;
@@ -31,6 +42,24 @@ export function gpuNode(name: string, labels: Record<string, string> = {}, gpus 
       annotations: {},
     },
     spec: {},
+  };
+}
+
+/** A node whose GPU operator runs NVIDIA's DRA driver: smartmig steers it with DeviceTaintRules. */
+export function draNode(name: string, labels: Record<string, string> = {}, gpus = 2): V1Node {
+  return gpuNode(name, { [RESOURCE_ALLOCATION_MODE_LABEL]: DRA_ALLOCATION_MODE, ...labels }, gpus);
+}
+
+/** A pod holding one DRA claim (no extended resources); `gpu` as fake-gpu's kubelet records it. */
+export function claimPod(opts: { node?: string; phase?: string; gpu?: number } = {}): V1Pod {
+  const pod = migPod('1g.5gb', opts);
+  return {
+    ...pod,
+    spec: {
+      ...pod.spec,
+      resourceClaims: [{ name: 'gpu', resourceClaimTemplateName: 'mig-1g' }],
+      containers: [{ name: 'c', resources: { claims: [{ name: 'gpu' }] } }],
+    },
   };
 }
 
@@ -97,6 +126,12 @@ export class FakeCluster {
   events: Plan['events'] = [];
   violations: Violation[] = [];
   applied: { node: string; config: string; gpus: number[] }[] = [];
+  /** DRA nodes: the DeviceTaintRules that exist, by node, as the reconciler would leave them. */
+  rules = new Map<string, DeviceTaintRule[]>();
+  /** Per `node|gpu`, the last device set the rules left the allocator (not counting drains). */
+  private offered = new Map<string, string>();
+  /** Rule creations and deletions so far. */
+  ruleWrites = 0;
   /** Config names mig-manager should fail. */
   failing = new Set<string>();
   /** Nodes whose mig-manager never finishes a config: they stay pending. */
@@ -129,8 +164,9 @@ export class FakeCluster {
     return planRound(snapshotOf(this), this.opts);
   }
 
-  /** Commits a plan as the reconciler would: ConfigMap, node patches, statuses, events. */
+  /** Commits a plan as the reconciler would: ConfigMap, steering rules, node patches, statuses, events. */
   commit(plan: Plan): void {
+    this.commitRules(plan);
     const merged = mergeConfigs(this.config(), plan.configAdds, plan.configInUse);
     if (merged.changed) this.configText = renderMigPartedConfig(merged.config);
     for (const name of Object.keys(this.config()['mig-configs']))
@@ -163,6 +199,82 @@ export class FakeCluster {
       if (mp) mp.status = s.status;
     }
     this.events.push(...plan.events);
+  }
+
+  /** The reconciler's rule phase: each planned DRA node gets its rules; unmanaged nodes lose theirs. */
+  private commitRules(plan: Plan): void {
+    const work = new Map<string, DeviceTaintRule[]>();
+    for (const [node, t] of plan.draTargets) work.set(node, steeringRules(node, t.model, t.targets));
+    for (const node of this.rules.keys()) if (!plan.managed.has(node)) work.set(node, []);
+    for (const [node, wanted] of work) {
+      const have = this.rules.get(node) ?? [];
+      const { create, remove } = ruleChanges(have, wanted);
+      if (create.length === 0 && remove.length === 0) continue;
+      this.ruleWrites += create.length + remove.length;
+      const next = [...have.filter((r) => !remove.includes(r.metadata.name)), ...create];
+      for (const r of next) if (r.metadata.labels?.[RULE_NODE_LABEL] !== node) throw new Error('rule of another node');
+      if (next.length === 0) this.rules.delete(node);
+      else this.rules.set(node, next);
+      this.checkOffers(node);
+    }
+  }
+
+  /**
+   * What the rules leave the allocator on one GPU: `drain` (nothing), or the untainted devices' names.
+   * Undefined for a GPU with no rule at all (free).
+   */
+  offer(node: string, gpu: number): string | undefined {
+    const tainted = new Set(
+      (this.rules.get(node) ?? [])
+        .map((r) => parseDeviceName(A100, r.spec.deviceSelector.device ?? ''))
+        .filter((d) => d !== undefined && d.gpu === gpu)
+        .map((d) => deviceName(A100, d!)),
+    );
+    if (tainted.size === 0) return undefined;
+    const all = [deviceName(A100, { kind: 'gpu', gpu }), ...migDevices(A100, gpu).map((d) => deviceName(A100, d))];
+    const open = all.filter((d) => !tainted.has(d));
+    return open.length === 0 ? 'drain' : open.sort().join(',');
+  }
+
+  /** A violation when a GPU's offer moves to another device set while a pod may hold the GPU. */
+  private checkOffers(node: string): void {
+    const count = Number(this.node(node)?.metadata?.labels?.['nvidia.com/gpu.count'] ?? 0);
+    for (let g = 0; g < count; g++) {
+      const now = this.offer(node, g) ?? 'free';
+      if (now === 'drain') continue;
+      const key = `${node}|${g}`;
+      const before = this.offered.get(key) ?? 'free';
+      this.offered.set(key, now);
+      if (before === now) continue;
+      const holders = this.pods
+        .map(podFacts)
+        .filter((p) => holdsDevices(p) && p.node === node && (p.gpu === undefined || p.gpu === g))
+        .map((p) => p.key);
+      if (holders.length > 0) this.violations.push({ node, gpu: g, pods: holders });
+    }
+  }
+
+  /** Sets a DRA node up as the operator left it with these layouts: the annotation and the rules. */
+  setDraLayouts(name: string, layouts: Record<number, string>): void {
+    const n = this.node(name);
+    (n.metadata as { annotations: Record<string, string> }).annotations[LAYOUTS_ANNOTATION] = JSON.stringify(layouts);
+    const targets = new Map<number, { kind: 'layout'; layout: Layout }>();
+    for (const [g, text] of Object.entries(layouts)) {
+      const t = parseLayoutText(A100, text);
+      if (t) targets.set(Number(g), { kind: 'layout', layout: t.layout });
+    }
+    this.rules.set(name, steeringRules(name, A100, targets));
+    for (const g of targets.keys()) this.offered.set(`${name}|${g}`, this.offer(name, g) ?? 'free');
+  }
+
+  /** A DRA node's layouts as `smartmig.io/layouts` records them, in the form of `layouts`. */
+  draLayouts(name: string): string[] {
+    const n = this.node(name);
+    const obj = JSON.parse(n.metadata?.annotations?.[LAYOUTS_ANNOTATION] ?? '{}') as Record<string, string>;
+    return Array.from({ length: Number(n.metadata?.labels?.['nvidia.com/gpu.count']) }, (_, g) => {
+      const t = obj[String(g)] === undefined ? undefined : parseLayoutText(A100, obj[String(g)] as string);
+      return t ? t.layout.slices.map((s) => s.profile).join('+') : '?';
+    });
   }
 
   /** mig-manager's part, done at once: checks running pods, then reports success or failure. */
@@ -204,8 +316,9 @@ export class FakeCluster {
     for (let i = 0; i < max; i++) {
       const plan = this.plan();
       plans.push(plan);
-      const idle = plan.nodePatches.length === 0 && plan.configAdds.size === 0;
+      const writes = this.ruleWrites;
       this.commit(plan);
+      const idle = plan.nodePatches.length === 0 && plan.configAdds.size === 0 && this.ruleWrites === writes;
       this.now += stepMs;
       if (idle && i > 0) break;
     }
