@@ -27,8 +27,12 @@ export const WORKLOAD_FLAGS: FlagSpec = {
   'time-scale': { type: 'string' },
 };
 
+/** The part of --gpu's help that only `simulate` honours. */
+export const MIX_HELP = `;
+                        or a mix, e.g. A100-40GB:4,H100-80GB:4 (then --gpus is their sum)`;
+
 export const CLUSTER_HELP = `  --gpus N              GPUs in the cluster (default 8)
-  --gpu MODEL           GPU model: ${GPU_MODELS.join(', ')} (default A100-40GB)
+  --gpu MODEL           GPU model: ${GPU_MODELS.join(', ')} (default A100-40GB)${MIX_HELP}
   --layouts L,L,...     initial layout per GPU, repeated to fill --gpus: paper configuration numbers
                         (1..12), named layouts (all-1g.5gb, all-balanced, all-disabled, ...), or
                         PROFILE@START lists separated by ';' (default: the paper's 1,1,2,3,3,5,5,10)`;
@@ -44,7 +48,10 @@ export const WORKLOAD_HELP = `  --workload W          'paper' (the paper's diurn
 const PAPER_STATIC = '1,1,2,3,3,5,5,10';
 
 export interface ClusterChoice {
+  /** The first model (the only one unless `--gpu` names several). */
   model: GpuModel;
+  /** The model of each GPU, parallel to `layouts`. */
+  models: GpuModel[];
   layouts: Layout[];
 }
 
@@ -57,16 +64,39 @@ export function readGpuModel(p: Parsed): GpuModel {
 }
 
 export function readCluster(p: Parsed): ClusterChoice {
-  const model = readGpuModel(p);
-  const gpus = numberFlag(p, 'gpus', 8, { min: 1, integer: true });
+  const text = stringFlag(p, 'gpu', 'A100-40GB');
+  if (!text.includes(':')) {
+    const model = readGpuModel(p);
+    const gpus = numberFlag(p, 'gpus', 8, { min: 1, integer: true });
+    const layouts = fillLayouts(model, gpus, stringFlag(p, 'layouts'));
+    return { model, models: layouts.map(() => model), layouts };
+  }
+  // A mix: MODEL:N,MODEL:N; --layouts (default all-balanced) is read for each model in turn.
+  const groups = text.split(',').map((part) => {
+    const m = /^\s*([^:]+):(\d+)\s*$/.exec(part);
+    const model = m ? findGpuModel(m[1] as string) : undefined;
+    if (!m || !model || Number(m[2]) < 1)
+      throw new UsageError(`--gpu: "${part}" is not MODEL:COUNT with a known model (known: ${GPU_MODELS.join(', ')})`);
+    return { model, gpus: Number(m[2]) };
+  });
+  const total = groups.reduce((s, g) => s + g.gpus, 0);
+  if (p.values.gpus !== undefined && numberFlag(p, 'gpus', total, { min: 1, integer: true }) !== total)
+    throw new UsageError(`--gpus: ${String(p.values.gpus)} differs from the ${total} GPUs --gpu names`);
+  const layouts = groups.flatMap((g) => fillLayouts(g.model, g.gpus, stringFlag(p, 'layouts', 'all-balanced'), true));
+  const models = groups.flatMap((g) => Array.from({ length: g.gpus }, () => g.model));
+  return { model: groups[0]?.model as GpuModel, models, layouts };
+}
+
+/** `gpus` layouts of `model` from --layouts (repeated to fill), or the model's default; `mixed` names the model. */
+function fillLayouts(model: GpuModel, gpus: number, text: string | undefined, mixed = false): Layout[] {
   const fallback = model.computeSlices === 7 ? PAPER_STATIC : 'all-balanced';
-  const pattern = parseLayoutList(model, stringFlag(p, 'layouts', fallback));
+  const pattern = parseLayoutList(model, text ?? fallback);
   if (gpus % pattern.length !== 0) {
     throw new UsageError(
-      `--layouts: ${pattern.length} layouts do not fill ${gpus} GPUs (give 1, a divisor or ${gpus})`,
+      `--layouts: ${pattern.length} layouts do not fill ${gpus} ${mixed ? `${model.name} ` : ''}GPUs (give 1, a divisor or ${gpus})`,
     );
   }
-  return { model, layouts: Array.from({ length: gpus }, (_, i) => pattern[i % pattern.length] as Layout) };
+  return Array.from({ length: gpus }, (_, i) => pattern[i % pattern.length] as Layout);
 }
 
 /** A GPU with MIG disabled runs one job at a time on the whole GPU: the full-size instance. */

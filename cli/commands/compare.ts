@@ -23,7 +23,15 @@ import { shippedModelDir } from '../../model-store/shipped.js';
 import type { Command } from '../command.js';
 import { progressCounter } from '../progress.js';
 import { checkReportPath, writeReport } from '../report/write.js';
-import { CLUSTER_FLAGS, CLUSTER_HELP, readCluster, readWorkload, WORKLOAD_FLAGS, WORKLOAD_HELP } from '../sim-flags.js';
+import {
+  CLUSTER_FLAGS,
+  CLUSTER_HELP,
+  MIX_HELP,
+  readCluster,
+  readWorkload,
+  WORKLOAD_FLAGS,
+  WORKLOAD_HELP,
+} from '../sim-flags.js';
 import { UsageError } from '../usage-error.js';
 
 const help = `smartmig compare: score repartitioning controllers against each other on unseen days
@@ -35,7 +43,7 @@ dynamic controllers start from the best static layout) and scored on the evaluat
 Figures are means over the evaluation seeds with 95 % intervals; the last column is the paired ET
 improvement against the baseline (1 − ET/ET_baseline, seed by seed).
 
-${CLUSTER_HELP.replace('initial layout per GPU', 'layouts of the static controller')}
+${CLUSTER_HELP.replace('initial layout per GPU', 'layouts of the static controller').replace(MIX_HELP, '')}
 ${WORKLOAD_HELP.replace('1,3,7 (default 1)', '1,3,7 (evaluation seeds; default 101-120)')}
   --search-seeds LIST   seeds the controllers are searched or trained on (default 1-3)
   --controllers C[,C]   ${CONTROLLERS.join(', ')}
@@ -142,7 +150,9 @@ export const command: Command = {
   async run(argv) {
     const p = parseFlags(argv, FLAGS);
     if (p.values.seeds === undefined) p.values.seeds = '101-120';
-    const { model, layouts } = readCluster(p);
+    const { model, models, layouts } = readCluster(p);
+    if (models.some((m) => m !== model))
+      throw new UsageError('--gpu: compare takes one GPU model (simulate takes a mix)');
     const mode = oneOf('mode', stringFlag(p, 'mode', 'cluster'), SIM_MODES);
     const controllers = listFlag<ControllerName>(
       'controllers',

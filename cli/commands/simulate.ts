@@ -62,7 +62,7 @@ export const command: Command = {
   flags: FLAGS,
   async run(argv) {
     const p = parseFlags(argv, FLAGS);
-    const { model, layouts } = readCluster(p);
+    const { model, models, layouts } = readCluster(p);
     const mode = oneOf('mode', stringFlag(p, 'mode', 'paper'), SIM_MODES);
     const placements = listFlag<PlacementName>('placement', stringFlag(p, 'placement', 'cedf'), PLACEMENTS);
     const repartitions = listFlag<RepartitionName>(
@@ -85,6 +85,7 @@ export const command: Command = {
         {
           label: `${repartition} ${placement}`,
           model,
+          models,
           layouts,
           mode,
           placement,
@@ -115,7 +116,7 @@ export const command: Command = {
       console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
     } else {
       console.log(
-        `${workload.describe}; ${layouts.length} × ${model.name}, ${mode} mode, seeds ${workload.seeds.join(',')}`,
+        `${workload.describe}; ${results[0]?.spec.gpu === model.name ? `${layouts.length} × ${model.name}` : results[0]?.spec.gpu}, ${mode} mode, seeds ${workload.seeds.join(',')}`,
       );
       console.log(summaryTable(results));
       if (report) console.log(`report: ${report}`);

@@ -39,17 +39,38 @@ export function linearise(jobs: readonly Job[], computeSlices: number): LinearJo
  * two are the same and this is exactly docs/model.md §7.
  */
 export function energyLowerBound(jobs: readonly Job[], opts: EnergyBoundOptions): EnergyLowerBound {
-  const { gpus, model, power } = opts;
-  if (!Number.isInteger(gpus) || gpus < 1) throw new RangeError(`gpus must be a positive integer, got ${gpus}`);
-  const full = model.computeSlices;
-  const idleW = power(0);
-  let slope = Infinity;
-  for (let k = 1; k <= full; k++) slope = Math.min(slope, (power(k) - idleW) / k);
+  return fleetEnergyLowerBound(jobs, [opts]);
+}
 
+/**
+ * The same bound on a cluster that mixes GPU models, one group per model. Each group idles at its own P[0]
+ * over [0, C*], and the work is priced at the smallest chord slope of any group, since a job may run on
+ * whichever GPU draws least. C* relaxes every GPU to the largest compute-slice count of the fleet (a job
+ * advances no faster than on the biggest whole GPU), which can only lower it. With one group this is
+ * `energyLowerBound` exactly.
+ */
+export function fleetEnergyLowerBound(jobs: readonly Job[], fleet: readonly EnergyBoundOptions[]): EnergyLowerBound {
+  if (fleet.length === 0) throw new RangeError('a fleet needs at least one group of GPUs');
+  let gpus = 0;
+  let full = 0;
+  let idleW = 0;
+  let slope = Infinity;
+  for (const g of fleet) {
+    if (!Number.isInteger(g.gpus) || g.gpus < 1) throw new RangeError(`gpus must be a positive integer, got ${g.gpus}`);
+    const k = g.model.computeSlices;
+    const idle = g.power(0);
+    for (let b = 1; b <= k; b++) slope = Math.min(slope, (g.power(b) - idle) / b);
+    gpus += g.gpus;
+    full = Math.max(full, k);
+    idleW += g.gpus * idle;
+  }
   const linear = linearise(jobs, full);
   const makespanMin = minPreemptiveMakespan(linear, gpus);
+  const work = jobs.reduce((s, j) => s + j.work, 0);
   const busyMin = linear.reduce((s, j) => s + j.p, 0);
-  const busyWmin = busyMin * (idleW + full * slope);
-  const idleWmin = (gpus * makespanMin - busyMin) * idleW;
+  // Split as before: the linearised work at idle plus its marginal power, and idle power for the rest.
+  const meanIdle = idleW / gpus;
+  const busyWmin = busyMin * meanIdle + work * slope;
+  const idleWmin = makespanMin * idleW - busyMin * meanIdle;
   return { energyWmin: busyWmin + idleWmin, makespanMin, busyWmin, idleWmin };
 }

@@ -16,6 +16,9 @@ export interface GpuFacts {
   readonly total: number;
   /** Mean compute slices per instance of its layout. */
   readonly avgSliceSize: number;
+  /** GPUs of one class draw the same power at the same busy count: its model's place in the cluster (0 when
+   * the cluster has one model). */
+  readonly powerClass?: number;
 }
 
 export interface PlacementContext {
@@ -26,8 +29,8 @@ export interface PlacementContext {
   busyOf(slice: number): number;
   /** Index of the GPU holding `slice`: its place in the cluster's device listing. */
   gpuOf(slice: number): number;
-  /** Power in watts of a GPU with this many busy compute slices. */
-  watts(busy: number): number;
+  /** Power in watts of the GPU holding `slice` with this many busy compute slices (models may differ). */
+  watts(slice: number, busy: number): number;
   /** Objective weight a of ET = (a·e + t)/(a + 1), per W·min. */
   readonly etWeight: number;
   readonly rng: Rng;
@@ -83,7 +86,7 @@ function marginalEt(job: Job, free: FreeSlices, ctx: PlacementContext): number {
     const tardiness = Math.max(0, ctx.now + d - job.deadline);
     for (const [, slice] of free.ranksOf(k)) {
       const b = ctx.busyOf(slice);
-      const energy = (ctx.watts(b + k) - ctx.watts(b)) * d;
+      const energy = (ctx.watts(slice, b + k) - ctx.watts(slice, b)) * d;
       const cost = (a * energy + tardiness) / (a + 1);
       if (cost < bestCost) {
         bestCost = cost;
@@ -127,8 +130,9 @@ export function placementHeuristic(name: PlacementName, profiles: ProfileBook, f
     case 'edf-most-packed':
       return { name, compare: byDeadline, rank: packingRank, choose: slowestOnTime };
     case 'marginal-et':
-      // The rank is the busy count itself: the cost rule reads it to price marginal power.
-      return { name, compare: byDeadline, rank: (g) => g.busy, choose: marginalEt };
+      // One rank per power class and busy count: the cost rule prices one slice of each, so GPUs that would
+      // cost differently (another model, another packing) must not share a rank.
+      return { name, compare: byDeadline, rank: (g) => (g.powerClass ?? 0) * 1000 + g.busy, choose: marginalEt };
     case 'random':
       return { name, compare: byDeadline, rank: () => 0, choose: randomFree };
     case 'first-fit':

@@ -1,6 +1,6 @@
 // One named configuration run over several seeds, with the energy lower bound of each seed's workload:
 // what `smartmig simulate`, the demo and the benchmarks report.
-import { energyLowerBound } from '../bounds/energy.js';
+import { fleetEnergyLowerBound } from '../bounds/energy.js';
 import { powerModel } from '../energy/power.js';
 import type { GpuModel } from '../mig/catalog.js';
 import type { Layout } from '../mig/layout.js';
@@ -27,6 +27,8 @@ export interface ExperimentSpec {
   readonly model: GpuModel;
   /** Initial layout of each GPU. */
   readonly layouts: readonly Layout[];
+  /** The model of each GPU when the cluster mixes models (parallel to `layouts`); absent: `model` for all. */
+  readonly models?: readonly GpuModel[];
   readonly mode: SimMode;
   readonly placement: PlacementName;
   readonly repartition: RepartitionName;
@@ -74,12 +76,18 @@ export function runExperiment(
   onSeedDone?: (seed: number) => void,
 ): ExperimentResult {
   const profiles = new ProfileBook();
-  const power = powerModel(spec.model);
+  const models = spec.models ?? spec.layouts.map(() => spec.model);
+  if (models.length !== spec.layouts.length) throw new RangeError('one GPU model per layout');
+  const fleet = modelGroups(models).map(({ model, gpus }) => {
+    const power = powerModel(model);
+    return { model, gpus, power: (b: number) => power.watts(b), table: power.table };
+  });
+  const tableOf = (m: GpuModel) => (fleet.find((g) => g.model === m) as (typeof fleet)[number]).table;
   const etWeight = spec.etWeight ?? PAPER_ET_WEIGHT;
   const runs: SeedRun[] = seeds.map((seed) => {
     const jobs = workload(seed);
     const sim = simulate({
-      gpus: spec.layouts.map((layout) => ({ model: spec.model, layout })),
+      gpus: spec.layouts.map((layout, i) => ({ model: models[i] as GpuModel, layout })),
       jobs,
       profiles,
       mode: spec.mode,
@@ -91,19 +99,19 @@ export function runExperiment(
       decideEveryEvents: spec.mode === 'paper' ? 5 : undefined,
       decideEveryMin: spec.mode === 'cluster' ? 1 : undefined,
       etWeight,
-      powerTable: () => power.table,
+      powerTable: tableOf,
     });
-    const lb = energyLowerBound(jobs, { gpus: spec.layouts.length, model: spec.model, power: (b) => power.watts(b) });
+    const lb = fleetEnergyLowerBound(jobs, fleet);
     onSeedDone?.(seed);
     return { ...sim, seed, energyLowerBoundWmin: lb.energyWmin, makespanLowerBoundMin: lb.makespanMin };
   });
   const mean = (f: (r: SeedRun) => number): number => runs.reduce((s, r) => s + f(r), 0) / Math.max(1, runs.length);
   const energy = mean((r) => r.energyWmin);
   const lb = mean((r) => r.energyLowerBoundWmin);
-  const { model, layouts, controller: _controller, ...rest } = spec;
+  const { model: _model, models: _models, layouts, controller: _controller, ...rest } = spec;
   return {
     label: spec.label,
-    spec: { ...rest, etWeight, gpu: model.name, gpus: layouts.length },
+    spec: { ...rest, etWeight, gpu: fleetName(fleet), gpus: layouts.length },
     seeds: [...seeds],
     jobs: mean((r) => r.jobs),
     completed: mean((r) => r.completed),
@@ -117,4 +125,22 @@ export function runExperiment(
     repartitions: mean((r) => r.repartitions),
     runs,
   };
+}
+
+/** GPUs per model, in order of first appearance. */
+function modelGroups(models: readonly GpuModel[]): { model: GpuModel; gpus: number }[] {
+  const groups: { model: GpuModel; gpus: number }[] = [];
+  for (const m of models) {
+    const g = groups.find((x) => x.model === m);
+    if (g) g.gpus++;
+    else groups.push({ model: m, gpus: 1 });
+  }
+  return groups;
+}
+
+/** `A100-40GB` for one model, `A100-40GB×4+H100-80GB×4` for a mix. */
+export function fleetName(fleet: readonly { model: GpuModel; gpus: number }[]): string {
+  return fleet.length === 1
+    ? (fleet[0] as { model: GpuModel }).model.name
+    : fleet.map((g) => `${g.model.name}×${g.gpus}`).join('+');
 }

@@ -43,7 +43,7 @@ export class RunContext {
       duration: (job, k) => (remaining[job.id] as number) / this.speedup(job, k),
       busyOf: (slice) => cluster.busy[cluster.sliceGpu[slice] as number] as number,
       gpuOf: (slice) => cluster.sliceGpu[slice] as number,
-      watts: (busy) => cluster.wattsOf(0, busy),
+      watts: (slice, busy) => cluster.wattsOf(cluster.sliceGpu[slice] as number, busy),
       etWeight: cfg.etWeight,
       rng: deriveRng(cfg.seed, 'placement'),
     };

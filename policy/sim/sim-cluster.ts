@@ -89,7 +89,13 @@ export class SimCluster {
       busy: this.busy[g] as number,
       total: this.models[g]?.computeSlices ?? 7,
       avgSliceSize: this.avgSize[g] ?? 0,
+      powerClass: this.powerClass(g),
     };
+  }
+
+  /** The GPU's model's place among the cluster's models: GPUs of one model draw the same power. */
+  private powerClass(g: number): number {
+    return this.models.indexOf(this.models[g] as GpuModel);
   }
 
   occupy(slice: number, job: number, now: number): void {
@@ -201,9 +207,9 @@ export class SimCluster {
    * is re-ranked whenever its GPU's packing changes, so looking them up saves most `rankOf` calls.
    */
   private ranksOf(g: number): number[] {
-    const total = this.facts(g).total;
+    const { total, powerClass } = this.facts(g);
     const avgSliceSize = this.avgSize[g] as number;
-    return Array.from({ length: total + 1 }, (_, busy) => this.rankOf({ busy, total, avgSliceSize }));
+    return Array.from({ length: total + 1 }, (_, busy) => this.rankOf({ busy, total, avgSliceSize, powerClass }));
   }
 
   private indexFree(s: number): void {

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { energyLowerBound, linearise } from '../../../policy/bounds/energy.js';
+import { energyLowerBound, fleetEnergyLowerBound, linearise } from '../../../policy/bounds/energy.js';
+import { powerModel } from '../../../policy/energy/power.js';
+import { maximalLayouts } from '../../../policy/mig/enumerate.js';
+import { simulate } from '../../../policy/sim/simulator.js';
+import { simConfig } from '../../support/sim-builders.js';
 import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
 import type { Job } from '../../../policy/workload/job.js';
 import { preemptiveEdf } from './preemptive-edf.js';
@@ -149,3 +153,47 @@ function oneSliceListSchedule(jobs: readonly Job[], gpus: number, watts: readonl
   }
   return energy;
 }
+
+describe('fleetEnergyLowerBound (clusters that mix GPU models)', () => {
+  const arbJobs = fc
+    .array(fc.tuple(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 1, max: 200 })), {
+      minLength: 1,
+      maxLength: 25,
+    })
+    .map((rows) => rows.sort((a, b) => a[0] - b[0]).map(([release, work], id) => job(id, release, work)));
+
+  it('is energyLowerBound when the fleet has one model', () => {
+    fc.assert(
+      fc.property(arbJobs, fc.integer({ min: 1, max: 4 }), (jobs, gpus) => {
+        const one = energyLowerBound(jobs, { gpus, model: A100, power: table(A100_W) });
+        const fleet = fleetEnergyLowerBound(jobs, [{ gpus, model: A100, power: table(A100_W) }]);
+        expect(fleet.energyWmin).toBeCloseTo(one.energyWmin, 6);
+        expect(fleet.makespanMin).toBe(one.makespanMin);
+      }),
+      { numRuns: 100, seed: 5 },
+    );
+  });
+
+  it('stays below what the simulator spends on a mixed cluster, whatever the layouts', () => {
+    const H100 = gpu('H100-80GB');
+    const fleet = [A100, H100, A30].map((model) => ({ model, power: powerModel(model) }));
+    fc.assert(
+      fc.property(arbJobs, fc.nat(), fc.nat(), fc.nat(), (jobs, i, j, k) => {
+        const gpus = fleet.map(({ model }, n) => {
+          const all = maximalLayouts(model);
+          return { model, layout: all[[i, j, k][n]! % all.length]! };
+        });
+        const run = simulate({
+          ...simConfig({ jobs, gpus, horizonMin: 0 }, 'cluster', 'first-fit'),
+          powerTable: (m) => (fleet.find((f) => f.model === m) as (typeof fleet)[number]).power.table,
+        });
+        const lb = fleetEnergyLowerBound(
+          jobs,
+          fleet.map(({ model, power }) => ({ model, gpus: 1, power: (b: number) => power.watts(b) })),
+        );
+        expect(lb.energyWmin).toBeLessThanOrEqual(run.energyWmin + 1e-6);
+      }),
+      { numRuns: 150, seed: 6 },
+    );
+  });
+});

@@ -99,6 +99,41 @@ describe('smartmig simulate', () => {
   });
 });
 
+describe('smartmig simulate on a cluster that mixes GPU models', () => {
+  it('runs each GPU on its own model: an idle hour costs each model its idle power', () => {
+    const r = smartmig('simulate', '--gpu', 'A100-40GB:1,H100-80GB:1', '--hours', '1', '--multiplier', '0', '--json');
+    expect(r.code, r.err).toBe(0);
+    const out = JSON.parse(r.out);
+    expect(out.spec).toMatchObject({ gpu: 'A100-40GB×1+H100-80GB×1', gpus: 2 });
+    // docs/model.md §3: idle A100-40GB 40 W, idle H100-80GB 70 W.
+    expect(out.energyWmin).toBeCloseTo(60 * (40 + 70), 6);
+  });
+
+  it('places jobs on both models and stays above the mixed energy bound', () => {
+    const r = smartmig('simulate', '--gpu', 'A100-40GB:2,A30-24GB:2', '--hours', '2', '--mode', 'cluster', '--json');
+    expect(r.code, r.err).toBe(0);
+    const out = JSON.parse(r.out);
+    expect(out.completed).toBe(out.jobs);
+    expect(out.energyWmin).toBeGreaterThan(out.energyLowerBoundWmin);
+  });
+
+  it.each([
+    [['--gpu', 'A100-40GB:4,H100-80GB:4', '--gpus', '9'], '--gpus: 9 differs from the 8 GPUs --gpu names'],
+    [['--gpu', 'A100-40GB:4,Z80:4'], '--gpu: "Z80:4" is not MODEL:COUNT'],
+    [['--gpu', 'A100-40GB:4,H100-80GB:4', '--layouts', '1,2,3'], '--layouts: 3 layouts do not fill 4 A100-40GB GPUs'],
+  ])('%j is a usage error naming the flag', (args, message) => {
+    const r = smartmig('simulate', ...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+  });
+
+  it('compare takes one model and says so', () => {
+    const r = smartmig('compare', '--gpu', 'A100-40GB:4,H100-80GB:4');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--gpu: compare takes one GPU model');
+  });
+});
+
 describe('smartmig', () => {
   it('names an unknown command and lists the known ones', () => {
     const r = smartmig('simulat');

@@ -32,7 +32,7 @@ function setup(slices: [number, number, number, number?][], rank: (busy: number)
     duration: (j, k) => book.duration(j, k),
     busyOf: (s) => busy.get(s) ?? 0,
     gpuOf: (s) => gpu.get(s) ?? 0,
-    watts: (b) => A100_40GB_WATTS[Math.min(7, b)]!,
+    watts: (_slice, b) => A100_40GB_WATTS[Math.min(7, b)]!,
     etWeight: 0.19e-6,
     rng: createRng(1),
   };

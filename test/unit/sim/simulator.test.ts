@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { A100_40GB_WATTS } from '../../../policy/energy/power.js';
+import { A100_40GB_WATTS, powerModel } from '../../../policy/energy/power.js';
+import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
 import { PLACEMENTS } from '../../../policy/placement/heuristics.js';
 import type { ClusterView, Repartitioner } from '../../../policy/repartition/controller.js';
 import { greedyRepartitioner } from '../../../policy/repartition/greedy.js';
@@ -66,6 +67,16 @@ describe('simulate: hand-checked cases', () => {
     expect(ff.meanTardinessMin).toBeCloseTo(0.5, 9);
     expect(ff.endMin).toBeCloseTo(4, 9);
     expect(cedf.meanTardinessMin).toBe(0);
+  });
+
+  it('marginal-ET prices each GPU at its own power in a cluster that mixes models', () => {
+    // A whole-GPU job fits on either 7g; the A100 adds 208.5 W for it, the H100 630 W.
+    const h100 = findGpuModel('H100-80GB') as GpuModel;
+    const gpus = [...paperGpus([1], h100), ...paperGpus([1])];
+    const power = (m: GpuModel) => powerModel(m).table;
+    const jobs = ordered([job({ release: 0, work: 7, deadline: 10 })]);
+    const r = simulate({ ...simConfig({ jobs, gpus, horizonMin: 1 }, 'cluster', 'marginal-et'), powerTable: power });
+    expect(r.energyWmin).toBeCloseTo(P[7]! + power(h100)[0]!, 9);
   });
 
   it('rejects jobs out of release order', () => {
