@@ -61,3 +61,15 @@ export const DRA_ALLOCATION_MODE = 'dra';
 export const LAYOUTS_ANNOTATION = 'smartmig.io/layouts';
 /** DRA nodes only: the layouts a change under way moves to (same form as `smartmig.io/layouts`). */
 export const DESIRED_LAYOUTS_ANNOTATION = 'smartmig.io/desired-layouts';
+
+/**
+ * The pod contract. What a pod may tell smartmig: its deadline, its work in minutes on 1g, its workload (the
+ * speed-up profile) and the profiles it accepts (moldable pods). What smartmig writes: the placement (the
+ * extender's bind) and the GPU and slice the pod got (the node side: fake-gpu here, a node agent on a real
+ * cluster); the operator reads the GPU to know which GPUs are busy.
+ */
+export const WORK_ANNOTATION = 'smartmig.io/work';
+export const WORKLOAD_ANNOTATION = 'smartmig.io/workload';
+export const PROFILES_ANNOTATION = 'smartmig.io/profiles';
+export const GPU_ANNOTATION = 'smartmig.io/gpu';
+export const SLICE_ANNOTATION = 'smartmig.io/slice';

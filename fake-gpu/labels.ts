@@ -4,10 +4,10 @@
 /** Marks the nodes a fake-gpu process emulates, so its watches see only those. */
 export const FAKE_NODE_LABEL = 'smartmig.io/fake-gpu';
 
-/** mig-manager applies the mig-parted config of this name; it reacts only to a changed value. */
-export const MIG_CONFIG_LABEL = 'nvidia.com/mig.config';
-/** mig-manager's progress: pending while it works, then success or failed. */
-export const MIG_STATE_LABEL = 'nvidia.com/mig.config.state';
+import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../api/labels.js';
+
+/** mig-manager's config label and its progress: pending while it works, then success or failed. */
+export { MIG_CONFIG_LABEL, MIG_STATE_LABEL };
 export type MigState = 'pending' | 'success' | 'failed';
 
 /** GPU feature discovery (mixed strategy). */
@@ -85,13 +85,17 @@ export const GPU_SLICES_ANNOTATION = 'smartmig.io/gpu-slices';
 /** Node annotation: why the last reconfiguration failed; removed on the next success. */
 export const MIG_FAILURE_ANNOTATION = 'smartmig.io/mig-config-failure';
 
-/** Pod annotations fake-gpu writes when it assigns a slice: the GPU index (read by the operator) and the slice. */
-export const POD_GPU_ANNOTATION = 'smartmig.io/gpu';
-export const POD_SLICE_ANNOTATION = 'smartmig.io/slice';
-/** Pod annotations fake-gpu reads: where the extender wanted the pod (JSON with `gpu`), work and workload. */
-export const PLACEMENT_ANNOTATION = 'smartmig.io/placement';
-export const WORK_ANNOTATION = 'smartmig.io/work';
-export const WORKLOAD_ANNOTATION = 'smartmig.io/workload';
+/**
+ * Pod annotations (api/labels.ts): fake-gpu writes the GPU index (read by the operator) and the slice it
+ * assigns, and reads where the extender wanted the pod (JSON with `gpu`), its work and its workload.
+ */
+export {
+  GPU_ANNOTATION as POD_GPU_ANNOTATION,
+  PLACEMENT_ANNOTATION,
+  SLICE_ANNOTATION as POD_SLICE_ANNOTATION,
+  WORK_ANNOTATION,
+  WORKLOAD_ANNOTATION,
+} from '../api/labels.js';
 
 /** Pod failure reason when the claims of a pod on a DRA node cannot be prepared (kubelet's event reason). */
 export const PREPARE_FAILED_REASON = 'FailedPrepareDynamicResources';

@@ -11,6 +11,7 @@ import {
   DRAIN_SINCE_ANNOTATION,
   DRAINING_ANNOTATION,
   FAILURES_ANNOTATION,
+  GPU_ANNOTATION,
   GPU_COUNT_LABEL,
   GPU_PRODUCT_LABEL,
   LAST_CHANGE_ANNOTATION,
@@ -25,8 +26,6 @@ import {
 
 export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
 export const WHOLE_GPU_RESOURCE = 'nvidia.com/gpu';
-/** Where a device allocator may record the GPU index it gave a pod (precise attribution; optional). */
-export const GPU_INDEX_ANNOTATION = 'smartmig.io/gpu';
 
 export interface NodeFacts {
   readonly name: string;
@@ -216,7 +215,7 @@ function addRequests(into: Map<string, number>, res: Resources, combine: (a: num
  * without this annotation may be on any GPU that fits it, and the planner assumes the worst.
  */
 function podGpu(ann: Record<string, string>): number | undefined {
-  const text = ann[GPU_INDEX_ANNOTATION];
+  const text = ann[GPU_ANNOTATION];
   const gpu = Number(text);
   return text !== undefined && text.trim() !== '' && Number.isInteger(gpu) && gpu >= 0 ? gpu : undefined;
 }
