@@ -136,6 +136,14 @@ export function buildExtender(deps: ExtenderDeps): FastifyInstance {
     },
     { prefix: '/scheduler' },
   );
+  // The second extender entry of the scheduler's configuration (docs/extender.md, "DRA nodes"): it has no
+  // managedResources, so kube-scheduler sends it every pod; only claim pods get a demand there.
+  void app.register(
+    (scoped, _opts, done) => {
+      verbRoutes(scoped, { ...ctx, claimsOnly: true }).then(() => done(), done);
+    },
+    { prefix: '/scheduler/claims' },
+  );
   void app.register((scoped, _opts, done) => {
     Promise.all([webhookRoutes(scoped, ctx), healthRoutes(scoped, ctx)]).then(() => done(), done);
   });

@@ -11,6 +11,7 @@ import type { ExtenderConfig } from './config.js';
 import { podIntent, podSlices, type PodIntent } from './kube.js';
 import type { ExtenderMetrics } from './metrics.js';
 import type { Pod } from './schemas.js';
+import type { PodClaimsShape } from '../dra/claim-demand.js';
 
 export interface ExtenderContext {
   readonly cache: ClusterCache;
@@ -24,6 +25,11 @@ export interface ExtenderContext {
   readonly ready: () => boolean;
   /** Where DRA moldable pods' ResourceClaimTemplates go; without it the webhook refuses such pods. */
   readonly claimTemplates?: ClaimTemplates;
+  /**
+   * The routes under /scheduler/claims (the scheduler's second extender entry, which gets every pod): only pods
+   * that ask for MIG through ResourceClaims have a demand there; pods with MIG resources are the first entry's.
+   */
+  readonly claimsOnly?: boolean;
 }
 
 const MS_PER_MIN = 60_000;
@@ -52,9 +58,17 @@ export function scoreOptions(ctx: ExtenderContext, nowMs: number): ScoreOptions 
 
 /** The pod's needs in the decision core's terms; throws a 400 ExtenderError on a malformed quantity. */
 export function demandOf(pod: Pod, ctx: ExtenderContext, nowMs: number): { demand: PodDemand; intent: PodIntent } {
-  const slices = podSlices(pod);
+  let slices = podSlices(pod);
+  if (ctx.claimsOnly && Object.keys(slices).length > 0) slices = {};
+  // A pod without MIG resources may ask through ResourceClaims (DRA nodes): the claims' MIG demand.
+  else if (Object.keys(slices).length === 0 && hasClaims(pod)) slices = ctx.cache.dra.podSlices(pod as PodClaimsShape);
   const { intent } = podIntent(pod, ctx.book, nowMs);
   return { demand: { slices, ...intentDemand(intent) }, intent };
+}
+
+function hasClaims(pod: Pod): boolean {
+  const claims = (pod.spec as { resourceClaims?: unknown }).resourceClaims;
+  return Array.isArray(claims) && claims.length > 0;
 }
 
 export function intentDemand(intent: PodIntent): Omit<PodDemand, 'slices'> {

@@ -7,6 +7,7 @@ import { ListWatch, listPage, type Backoff, type ListWatchSpec } from '../kube/l
 import { GROUP, PLURAL, VERSION } from '../api/schema.js';
 import type { MigPartition } from '../api/types.js';
 import type { ClusterCache } from './cache.js';
+import { TAINT_RULES, draReflectors } from './dra-informers.js';
 import type { ExtenderMetrics } from './metrics.js';
 import type { PartitionPolicies } from './partitions.js';
 import type { Node, Pod } from './schemas.js';
@@ -41,6 +42,8 @@ export function startInformers(opts: {
   const crd = opts.partitionResource ?? { group: GROUP, version: VERSION, plural: PLURAL };
   /** Set while the MigPartition CRD is not installed (404): the extender then works with built-in profiles. */
   let noCrd = false;
+  /** Set while the API server serves no resource.k8s.io/v1 DeviceTaintRules (404): no DRA node is steered. */
+  let noTaintRules = false;
   const reflector = <T>(spec: Omit<ListWatchSpec<T>, 'backoff' | 'onRestart'>): ListWatch<T> =>
     new ListWatch<T>(
       {
@@ -48,6 +51,7 @@ export function startInformers(opts: {
         backoff: opts.backoff,
         onList: (items, resourceVersion) => {
           if (spec.resource === PLURAL) noCrd = false;
+          if (spec.resource === TAINT_RULES.plural) noTaintRules = false;
           spec.onList(items, resourceVersion);
           log.info({ resource: spec.resource, count: items.length, resourceVersion }, 'listed');
         },
@@ -59,6 +63,11 @@ export function startInformers(opts: {
               log.info({ resource: spec.resource, retryInMs }, 'no MigPartition CRD: built-in workloads only');
             noCrd = true;
             log.debug({ resource: spec.resource, err: message, retryInMs }, 'MigPartition CRD still absent');
+            return;
+          }
+          if (spec.resource === TAINT_RULES.plural && httpStatus(err) === 404) {
+            noTaintRules = true;
+            log.debug({ resource: spec.resource, err: message, retryInMs }, 'DeviceTaintRules not served');
             return;
           }
           metrics.informerRestarts.inc({ resource: spec.resource });
@@ -110,11 +119,23 @@ export function startInformers(opts: {
   void nodes.start();
   void pods.start();
   void partitions.start();
-  const reflectors = [nodes, pods, partitions];
+  const [slices, claims, rules] = draReflectors(kc, cache.dra, reflector) as [
+    ListWatch<unknown>,
+    ListWatch<unknown>,
+    ListWatch<unknown>,
+  ];
+  for (const r of [slices, claims, rules]) void r.start();
+  const reflectors = [nodes, pods, partitions, slices, claims, rules];
   return {
     reflectors,
     // Without the CRD there is nothing to wait for: built-in profiles and the configured etWeight apply.
-    synced: () => nodes.synced && pods.synced && (partitions.synced || noCrd),
+    synced: () =>
+      nodes.synced &&
+      pods.synced &&
+      (partitions.synced || noCrd) &&
+      slices.synced &&
+      claims.synced &&
+      (rules.synced || noTaintRules),
     stop: () => reflectors.forEach((r) => r.stop()),
   };
 }

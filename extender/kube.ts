@@ -1,6 +1,6 @@
 // Adapters from Kubernetes objects to the decision core's values (policy/placement/node-score.ts).
 // No I/O: the informers, the verbs and the webhook all go through these.
-import { OWNER_ANNOTATION } from '../api/labels.js';
+import { DRA_ALLOCATION_MODE, OWNER_ANNOTATION, RESOURCE_ALLOCATION_MODE_LABEL } from '../api/labels.js';
 import { GPU_MODELS, findGpuModel, profileByResource, type GpuModel } from '../policy/mig/catalog.js';
 import type { NodeMigState } from '../policy/placement/node-score.js';
 import type { ProfileBook, SpeedupProfile } from '../policy/workload/job.js';
@@ -236,6 +236,8 @@ const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 77)}...` : s)
 export type NodeInfo = Omit<NodeMigState, 'used' | 'busyUntil' | 'etWeight'> & {
   /** The MigPartition that manages the node (`smartmig.io/partition`). */
   readonly partition: string | undefined;
+  /** NVIDIA's DRA driver serves its GPUs: its MIG state comes from ResourceSlices and claims (dra-cache.ts). */
+  readonly dra?: boolean;
 };
 
 /** GPU feature discovery's product name, without the suffixes its MIG "single" and sharing modes add. */
@@ -301,6 +303,7 @@ export function nodeInfo(node: Node): NodeInfo {
       taints.some((t) => t.key === REPARTITION_TAINT && t.effect !== 'PreferNoSchedule'),
     cordoned: node.spec?.unschedulable === true,
     partition: annotations[ANNOTATION.partition] || undefined,
+    dra: labels[RESOURCE_ALLOCATION_MODE_LABEL] === DRA_ALLOCATION_MODE,
   };
 }
 
