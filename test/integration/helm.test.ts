@@ -329,18 +329,29 @@ describe('Helm chart charts/smartmig', () => {
       ignorable: false,
       enableHTTPS: true,
     });
+    // Claim pods (DRA) carry no extended resource: a second entry, without managedResources, bind or a veto.
+    expect(config.extenders[1]).toMatchObject({
+      urlPrefix: `https://${release}-smartmig-extender.${namespace}.svc:443/scheduler/claims`,
+      filterVerb: 'filter',
+      prioritizeVerb: 'prioritize',
+      ignorable: true,
+      enableHTTPS: true,
+    });
+    expect(config.extenders[1]).not.toHaveProperty('bindVerb');
+    expect(config.extenders[1]).not.toHaveProperty('managedResources');
     // The pod mounts the CA and runs in-cluster; here: the rendered CA and the admin kubeconfig.
     const secret = only(rendered, 'Secret', '-tls')['data'] as Record<string, string>;
     const caFile = join(work, 'extender-ca.crt');
     writeFileSync(caFile, Buffer.from(String(secret['ca.crt']), 'base64'));
-    const tls = config.extenders[0]?.['tlsConfig'] as Record<string, string>;
-    tls['caFile'] = caFile;
+    for (const e of config.extenders) (e['tlsConfig'] as Record<string, string>)['caFile'] = caFile;
     const file = join(work, 'scheduler.yaml');
     writeFileSync(file, JSON.stringify({ ...config, clientConnection: { kubeconfig: kubeconfigPath('admin') } }));
     const out = join(work, 'scheduler-out.yaml');
     const r = await run(cluster.bin.kubeScheduler, ['--config', file, '--secure-port', '0', '--write-config-to', out]);
     expect(r.code, r.stderr.split('\n').slice(-3).join('\n')).toBe(0);
-    expect(parse(readFileSync(out, 'utf8'))).toMatchObject({ extenders: [{ bindVerb: 'bind', weight: 5 }] });
+    expect(parse(readFileSync(out, 'utf8'))).toMatchObject({
+      extenders: [{ bindVerb: 'bind', weight: 5 }, { urlPrefix: expect.stringMatching(/\/scheduler\/claims$/) }],
+    });
     expect(container(only(rendered, 'Deployment', '-scheduler')).image).toBe(
       `registry.k8s.io/kube-scheduler:${cluster.kubernetesVersion}`,
     );
