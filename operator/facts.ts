@@ -1,6 +1,8 @@
 // Kubernetes objects → the plain facts the planner works on. No I/O. Objects may come from a typed list call
 // (timestamps as Date) or from a watch (timestamps as strings); both read the same here.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { claimMigDemand, podClaimNames, type ClaimSpecShape } from '../dra/claim-demand.js';
+import { DRIVER } from '../dra/devices.js';
 import { findGpuModel, type GpuModel } from '../policy/mig/catalog.js';
 import {
   APPLIED_AT_ANNOTATION,
@@ -59,7 +61,10 @@ export interface PodFacts {
   readonly key: string;
   readonly node: string | undefined;
   readonly phase: string;
-  /** MIG slices requested, by profile name (`1g.5gb`, `1g.5gb+me`). */
+  /**
+   * MIG slices requested, by profile name (`1g.5gb`, `1g.5gb+me`): `nvidia.com/mig-*` resources and, once
+   * `withClaims` added them, what the pod's MIG ResourceClaims ask for.
+   */
   readonly slices: ReadonlyMap<string, number>;
   /** Whole GPUs requested (nvidia.com/gpu). */
   readonly wholeGpus: number;
@@ -71,6 +76,11 @@ export interface PodFacts {
   readonly deleting: boolean;
   /** Entries of spec.resourceClaims: DRA devices the pod may hold (which ones, the claims say). */
   readonly claims: number;
+  /**
+   * NVIDIA driver devices (`gpu-0-mig-1g5gb-19-3`) allocated on the pod's node to its claims, when every claim
+   * of the pod is known and allocated; undefined otherwise (any GPU of the node may then be in use).
+   */
+  readonly claimDevices: readonly string[] | undefined;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -255,7 +265,47 @@ export function podFacts(pod: V1Pod): PodFacts {
     created,
     deleting: pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null,
     claims: pod.spec?.resourceClaims?.length ?? 0,
+    claimDevices: undefined,
   };
+}
+
+/** The fields of a ResourceClaim the operator reads (typed client objects or raw JSON). */
+export interface ClaimShape {
+  readonly spec?: ClaimSpecShape;
+  readonly status?: {
+    readonly allocation?: {
+      readonly devices?: { readonly results?: readonly { driver?: string; pool?: string; device?: string }[] };
+    };
+  };
+}
+
+/**
+ * A claim pod's facts with its claims read: their MIG demand joins `slices` (so a pending claim pod is demand
+ * like a pod asking for `nvidia.com/mig-*`), and the driver's devices allocated on its node become
+ * `claimDevices`. `claimOf` finds a claim by name in the pod's namespace. A claim not found yet, not
+ * allocated, or allocated from another node's pool leaves `claimDevices` undefined: the planner then treats
+ * every GPU of the node as possibly in use.
+ */
+export function withClaims(f: PodFacts, pod: V1Pod, claimOf: (name: string) => ClaimShape | undefined): PodFacts {
+  if (f.claims === 0) return f;
+  const names = podClaimNames(pod);
+  const slices = new Map(f.slices);
+  let devices: string[] | undefined = names.length === f.claims ? [] : undefined;
+  for (const name of names) {
+    const claim = claimOf(name);
+    for (const [p, n] of Object.entries(claimMigDemand(claim?.spec) ?? {})) slices.set(p, (slices.get(p) ?? 0) + n);
+    const results = claim?.status?.allocation?.devices?.results;
+    if (results === undefined) {
+      devices = undefined;
+      continue;
+    }
+    for (const r of results) {
+      if (r.driver !== DRIVER) continue;
+      if (r.pool !== f.node || !r.device) devices = undefined;
+      else devices?.push(r.device);
+    }
+  }
+  return { ...f, slices, claimDevices: devices };
 }
 
 // Informer caches replace an object on every change and never mutate it, so facts can be kept per object.

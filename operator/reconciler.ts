@@ -1,7 +1,7 @@
 // The reconcile loop as named phases: snapshot (from the informer caches) → decide (operator/plan, pure) →
 // commit (ConfigMap, nodes, statuses, events) → requeue. Each phase is timed and logged. Writes are followed
 // by "expectations": the next round waits until the caches show them, so it never acts on its own old state.
-import type { V1ConfigMap, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ResourceV1ResourceClaim, V1ConfigMap, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Repartitioner } from '../policy/repartition/controller.js';
 import { loadActor } from '../model-store/actor-files.js';
@@ -17,6 +17,7 @@ import {
   isPendingDemand,
   podFacts,
   timeMs,
+  withClaims,
   type PodFacts,
 } from './facts.js';
 import type { Informer } from './informers.js';
@@ -46,6 +47,8 @@ export interface Caches {
   readonly pods: Informer<V1Pod>;
   readonly partitions: Informer<MigPartition & { metadata?: { name?: string } }>;
   readonly configMap: Informer<V1ConfigMap>;
+  /** resource.k8s.io/v1 ResourceClaims: what claim pods ask for and which driver devices they hold. */
+  readonly claims: Informer<ResourceV1ResourceClaim>;
 }
 
 export interface ReconcilerDeps {
@@ -179,6 +182,10 @@ export class Reconciler {
     this.expectations.observed('configmap', cm.metadata?.resourceVersion);
     this.trigger();
   }
+  /** An allocation or a new claim changes which GPUs are busy and what is pending. */
+  onClaim(): void {
+    this.trigger();
+  }
   onPod(pod: V1Pod, old: V1Pod | undefined): void {
     if (this.running) this.countFinished(pod, old);
     this.trigger();
@@ -266,7 +273,9 @@ export class Reconciler {
     const podsByNode = new Map<string, PodFacts[]>();
     const pending: PodFacts[] = [];
     for (const pod of caches.pods.list()) {
-      const f = cachedPodFacts(pod);
+      // Claims change apart from their pods (allocation), so their part of the facts is never cached.
+      const ns = pod.metadata?.namespace;
+      const f = withClaims(cachedPodFacts(pod), pod, (name) => caches.claims.get(name, ns));
       if (holdsDevices(f)) {
         const list = podsByNode.get(f.node as string);
         if (list) list.push(f);

@@ -3,8 +3,10 @@
 import {
   CoreV1Api,
   CustomObjectsApi,
+  ResourceV1Api,
   type KubeConfig,
   type KubernetesListObject,
+  type ResourceV1ResourceClaim,
   type V1ConfigMap,
   type V1Node,
   type V1Pod,
@@ -48,6 +50,7 @@ export function setupControllers(deps: OperatorDeps): Operator {
   const clients = makeClients(kc);
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const resource = kc.makeApiClient(ResourceV1Api);
   const cm = config.migConfigMap;
   // The informers call into the reconciler, which needs the informers: tie the knot through a holder.
   const ref: { rec?: Reconciler } = {};
@@ -92,6 +95,15 @@ export function setupControllers(deps: OperatorDeps): Operator {
       log,
       onChange: (_v, c) => ref.rec?.onConfigMap(c),
       onRestart: restarted('configmap'),
+    }),
+    claims: new Informer<ResourceV1ResourceClaim>({
+      name: 'resourceclaims',
+      kc,
+      path: '/apis/resource.k8s.io/v1/resourceclaims',
+      list: () => resource.listResourceClaimForAllNamespaces(),
+      log,
+      onChange: () => ref.rec?.onClaim(),
+      onRestart: restarted('resourceclaims'),
     }),
   };
   let elector: LeaderElector | undefined;

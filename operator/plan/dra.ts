@@ -4,7 +4,8 @@
 // as no pod may hold the GPU. Until then the GPU drains: every device of it is tainted, and the
 // `smartmig.io/draining` annotation keeps the extender away. Pure, like the rest of the planner.
 import type { GpuModel } from '../../policy/mig/catalog.js';
-import { layoutKey, type Layout } from '../../policy/mig/layout.js';
+import { layoutKey, type Layout, type Slice } from '../../policy/mig/layout.js';
+import { parseDeviceName, type GpuDevice } from '../../dra/devices.js';
 import type { GpuTarget as DraGpuTarget } from '../../dra/steering.js';
 import {
   DESIRED_LAYOUTS_ANNOTATION,
@@ -78,40 +79,66 @@ export function draTarget(t: GpuTarget): DraGpuTarget {
 }
 
 /**
- * Per GPU, whether a pod may hold it. A pod with `smartmig.io/gpu` holds that GPU; any other pod that holds
- * devices on the node (claims, or device-plugin resources) may hold every GPU of it.
+ * Per GPU, whether a pod may hold it. A pod whose claims are all allocated holds exactly their devices (a MIG
+ * device marks its slice, by placement; a whole-GPU device the GPU). Otherwise a pod with `smartmig.io/gpu`
+ * holds that GPU, and any other pod that holds devices on the node may hold every GPU of it.
  */
 function attributeDra(
+  model: GpuModel,
   pods: readonly PodFacts[],
   current: readonly (GpuTarget | undefined)[],
 ): { busy: boolean[]; busySlices: boolean[][] } {
   const n = current.length;
   const busy = new Array<boolean>(n).fill(false);
   const busySlices = current.map((t) => new Array<boolean>(t?.layout.slices.length ?? 0).fill(false));
-  const mark = (g: number, profile: string | undefined): void => {
+  const mark = (g: number, profile: string | undefined, start?: number): void => {
     const slices = current[g]?.layout.slices ?? [];
     const used = busySlices[g] as boolean[];
-    const i = slices.findIndex((s, k) => (profile === undefined || s.profile === profile) && !used[k]);
+    const free = (s: Slice, k: number) => !used[k] && (profile === undefined || s.profile === profile);
+    // The device's own placement first; one allocated before the recorded layout still takes a slice of its profile.
+    let i = start === undefined ? -1 : slices.findIndex((s, k) => free(s, k) && s.start === start);
+    if (i < 0) i = slices.findIndex(free);
     if (i >= 0) used[i] = true;
   };
   for (const pod of pods) {
     if (!holdsDevices(pod)) continue;
+    const held = heldDevices(model, pod.claimDevices, n);
+    if (held !== undefined && pod.wholeGpus === 0) {
+      for (const d of held) {
+        busy[d.gpu] = true;
+        if (d.kind === 'mig') mark(d.gpu, d.profile.name, d.start);
+        else (busySlices[d.gpu] as boolean[]).fill(true);
+      }
+      continue;
+    }
     if (pod.gpu === undefined || pod.gpu >= n || pod.wholeGpus > 0) {
       busy.fill(true);
       continue;
     }
     busy[pod.gpu] = true;
     for (const [profile, count] of pod.slices) for (let k = 0; k < count; k++) mark(pod.gpu, profile);
-    // A claim names no profile here: it takes one instance of the GPU for the supply count.
-    for (let k = 0; k < pod.claims; k++) mark(pod.gpu, undefined);
+    // A claim whose demand is unknown names no profile: it takes one instance of the GPU for the supply count.
+    if (pod.slices.size === 0) for (let k = 0; k < pod.claims; k++) mark(pod.gpu, undefined);
   }
   return { busy, busySlices };
+}
+
+/** The driver's devices a pod holds, or undefined when unknown or when a name is not a device of this node. */
+function heldDevices(model: GpuModel, names: readonly string[] | undefined, gpuCount: number): GpuDevice[] | undefined {
+  if (names === undefined) return undefined;
+  const out: GpuDevice[] = [];
+  for (const name of names) {
+    const d = parseDeviceName(model, name);
+    if (d === undefined || d.gpu >= gpuCount) return undefined;
+    out.push(d);
+  }
+  return out;
 }
 
 /** A DRA node as the planner sees it: layouts from `smartmig.io/layouts`, never waiting for mig-manager. */
 export function buildDraNodeView(f: NodeFacts, model: GpuModel, gpuCount: number, pods: readonly PodFacts[]): NodeView {
   const current = targetsOfLayouts(model, gpuCount, f.layouts);
-  const { busy, busySlices } = attributeDra(pods, current);
+  const { busy, busySlices } = attributeDra(model, pods, current);
   const inFlight = f.desiredLayouts !== undefined || f.draining !== undefined;
   const givenUp = f.retryAfter !== undefined && f.draining === undefined;
   return {

@@ -2,10 +2,18 @@
 // control plane: a fake-gpu node in DRA mode publishes NVIDIA's driver objects, the operator runs in-process
 // under the chart's RBAC, a Static MigPartition becomes the node's DeviceTaintRules, and the stock
 // kube-scheduler 1.37 allocates a claim only a device of the target layout.
-import { CoreV1Api, CustomObjectsApi, ResourceV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  ResourceV1Api,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DRAINING_ANNOTATION, LAYOUTS_ANNOTATION, MIG_CONFIG_LABEL } from '../../api/labels.js';
+import { DRAINING_ANNOTATION, GPU_ANNOTATION, LAYOUTS_ANNOTATION, MIG_CONFIG_LABEL } from '../../api/labels.js';
 import { RULE_NODE_LABEL, type DeviceTaintRule } from '../../dra/steering.js';
 import { DEFAULT_CONFIG, checkConfig } from '../../fake-gpu/config.js';
 import { startFakeGpu, type FakeGpu } from '../../fake-gpu/main.js';
@@ -182,11 +190,24 @@ describe('operator on a DRA node', () => {
     expect(got).toMatch(/^gpu\/medium gpu-[01]-mig-3g20gb-9-[04]$/);
   });
 
-  it('drains the GPU that runs a pod and changes it only once the pod is gone', async () => {
-    const pod = await admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'job', namespace: ns });
-    const busy = Number(pod.metadata?.annotations?.['smartmig.io/gpu']);
+  it('drains the GPU that runs a pod, known from its claim allocation, and changes it once the pod is gone', async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const pod = await waitFor(
+      async () => {
+        const p = await core.readNamespacedPod({ name: 'job', namespace: ns });
+        return p.metadata?.annotations?.[GPU_ANNOTATION] !== undefined && p;
+      },
+      { description: 'fake-gpu annotated the pod' },
+    );
+    const busy = Number(pod.metadata?.annotations?.[GPU_ANNOTATION]);
     expect([0, 1]).toContain(busy);
     const idle = 1 - busy;
+    // NVIDIA's driver writes no GPU annotation: without fake-gpu's, only the claim's allocation says which
+    // GPU the pod holds (a pod the operator could not place would hold both GPUs, and the idle one would wait).
+    await core.patchNamespacedPod(
+      { name: 'job', namespace: ns, body: { metadata: { annotations: { [GPU_ANNOTATION]: null } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     await applyPartition({
       nodeSelector: { matchLabels: { 'kubernetes.io/hostname': node } },
       mode: 'Static',
@@ -210,7 +231,7 @@ describe('operator on a DRA node', () => {
     expect(draining.map((r) => r.spec.deviceSelector.device)).toContain(`gpu-${busy}-mig-3g20gb-9-0`);
     expect((await layouts())[String(busy)]).toBe('3g.20gb@0,3g.20gb@4');
     expect((await nodeOf(admin, node)).metadata?.annotations?.[DRAINING_ANNOTATION]).toBe(String(busy));
-    await admin.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'job', namespace: ns, gracePeriodSeconds: 0 });
+    await core.deleteNamespacedPod({ name: 'job', namespace: ns, gracePeriodSeconds: 0 });
     await waitFor(async () => (await layouts())[String(busy)] === ONE_G, {
       description: 'busy GPU on 1g.5gb once its pod is gone',
       timeoutMs: 60_000,

@@ -9,7 +9,17 @@ import {
   OWNER_ANNOTATION,
 } from '../../../api/labels.js';
 import { steeringRules, type GpuTarget } from '../../../dra/steering.js';
-import { nodeFacts, podFacts, holdsDevices } from '../../../operator/facts.js';
+import type { V1PodSpec } from '@kubernetes/client-node';
+import { MIG_CLASS } from '../../../dra/device-classes.js';
+import { DRIVER } from '../../../dra/devices.js';
+import {
+  holdsDevices,
+  isPendingDemand,
+  nodeFacts,
+  podFacts,
+  withClaims,
+  type ClaimShape,
+} from '../../../operator/facts.js';
 import { parseLayoutText } from '../../../operator/plan/dra.js';
 import { A100, FakeCluster, claimPod, draNode, gpuNode, migPod, partition } from './harness.js';
 
@@ -52,7 +62,61 @@ function busyCluster(pods: ReturnType<typeof claimPod>[]) {
   return c;
 }
 
+/** A claim pod whose claim is named (`resourceClaimName`), so no claim controller is needed. */
+function namedClaimPod(claim: string, opts: { node?: string } = {}) {
+  const pod = claimPod(opts);
+  (pod.spec as V1PodSpec).resourceClaims = [{ name: 'gpu', resourceClaimName: claim }];
+  return pod;
+}
+
+/** A ResourceClaim for one MIG device of `profile`, allocated to `device` in `pool` when given. */
+function migClaim(profile: string, at?: { pool: string; device: string; driver?: string }): ClaimShape {
+  const selector = `device.attributes['gpu.nvidia.com'].profile == '${profile}'`;
+  return {
+    spec: {
+      devices: {
+        requests: [
+          { name: 'mig', exactly: { deviceClassName: MIG_CLASS, selectors: [{ cel: { expression: selector } }] } },
+        ],
+      },
+    },
+    ...(at
+      ? {
+          status: {
+            allocation: { devices: { results: [{ driver: at.driver ?? DRIVER, pool: at.pool, device: at.device }] } },
+          },
+        }
+      : {}),
+  };
+}
+
 describe('facts: DRA nodes and claim pods', () => {
+  it("reads a claim pod's claims: their MIG demand joins its slices, allocated devices on its node are held", () => {
+    const claims = new Map<string, ClaimShape>([
+      ['a', migClaim('2g.10gb', { pool: 'd1', device: 'gpu-0-mig-2g10gb-14-2' })],
+      [
+        'nic',
+        {
+          status: { allocation: { devices: { results: [{ driver: 'nic.example.com', pool: 'd1', device: 'eth1' }] } } },
+        },
+      ],
+    ]);
+    const pod = namedClaimPod('a', { node: 'd1' });
+    (pod.spec as V1PodSpec).resourceClaims?.push({ name: 'net', resourceClaimName: 'nic' });
+    const f = withClaims(podFacts(pod), pod, (name) => claims.get(name));
+    expect(f.claimDevices).toEqual(['gpu-0-mig-2g10gb-14-2']);
+    expect([...f.slices]).toEqual([['2g.10gb', 1]]);
+    // One claim not known yet: which GPU the pod holds is unknown, its known demand still counts.
+    const partial = withClaims(podFacts(pod), pod, (name) => (name === 'a' ? claims.get(name) : undefined));
+    expect(partial.claimDevices).toBeUndefined();
+    expect(partial.slices.get('2g.10gb')).toBe(1);
+    // A template entry without a claim yet says nothing.
+    const templated = claimPod({ node: 'd1' });
+    expect(withClaims(podFacts(templated), templated, () => undefined).claimDevices).toBeUndefined();
+    const pending = namedClaimPod('a');
+    expect(isPendingDemand(withClaims(podFacts(pending), pending, (name) => claims.get(name)))).toBe(true);
+  });
+
   it('reads the allocation mode, the layouts annotation and claim pods', () => {
     const n = draNode('d1');
     (n.metadata?.annotations as Record<string, string>)[LAYOUTS_ANNOTATION] = '{"1":"3g.20gb@4","x":"y"}';
@@ -198,6 +262,45 @@ describe('planner: DRA nodes', () => {
     expect(c.draLayouts('d1')[0]).toBe('7g.40gb');
     expect(c.draLayouts('d1')[1]).toContain('3g.20gb');
     expect(c.status('d')?.lastDecisionTime).toBeDefined();
+    expect(c.violations).toEqual([]);
+  });
+
+  it('a claim pod whose claim is allocated holds only its device: the other GPU changes at once', () => {
+    const pod = namedClaimPod('held', { node: 'd1' });
+    const c = busyCluster([pod]);
+    c.claims.set('held', migClaim('7g.40gb', { pool: 'd1', device: 'gpu-1-mig-7g40gb-0-0' }));
+    c.settle(10);
+    expect(c.draLayouts('d1')).toEqual([ONE_G, '7g.40gb']);
+    expect(ann(c, 'd1', DRAINING_ANNOTATION)).toBe('1');
+    expect(c.violations).toEqual([]);
+    pod.status = { phase: 'Succeeded' };
+    c.settle(10);
+    expect(c.draLayouts('d1')).toEqual([ONE_G, ONE_G]);
+    expect(c.violations).toEqual([]);
+  });
+
+  it("holds the whole node while a claim pod's claim is unallocated or from another pool", () => {
+    for (const claim of [migClaim('7g.40gb'), migClaim('7g.40gb', { pool: 'd9', device: 'gpu-1-mig-7g40gb-0-0' })]) {
+      const c = busyCluster([namedClaimPod('held', { node: 'd1' })]);
+      c.claims.set('held', claim);
+      c.settle(10);
+      expect(c.draLayouts('d1')).toEqual(['7g.40gb', '7g.40gb']);
+      expect(ann(c, 'd1', DRAINING_ANNOTATION)).toBe('0,1');
+    }
+  });
+
+  it('a pending claim pod is demand: greedy carves the profile its claim selects', () => {
+    const c = new FakeCluster();
+    c.addNode(draNode('d1', { pool: 'a' }));
+    c.setDraLayouts('d1', ALL_7G);
+    c.partitions.push(partition('d', { nodeSelector: pool, mode: 'Dynamic', dynamic: { controller: 'greedy' } }));
+    const running = namedClaimPod('running', { node: 'd1' });
+    c.claims.set('running', migClaim('7g.40gb', { pool: 'd1', device: 'gpu-0-mig-7g40gb-0-0' }));
+    c.claims.set('waiting', migClaim('3g.20gb'));
+    c.pods.push(running, namedClaimPod('waiting'));
+    c.settle();
+    expect(c.draLayouts('d1')[0]).toBe('7g.40gb');
+    expect(c.draLayouts('d1')[1]).toContain('3g.20gb');
     expect(c.violations).toEqual([]);
   });
 

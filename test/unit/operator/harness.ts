@@ -3,7 +3,15 @@
 // records every GPU it reconfigures while a pod still holds it.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { MigPartition } from '../../../api/types.js';
-import { nodeFacts, podFacts, holdsDevices, isPendingDemand, type PodFacts } from '../../../operator/facts.js';
+import {
+  holdsDevices,
+  isPendingDemand,
+  nodeFacts,
+  podFacts,
+  withClaims,
+  type ClaimShape,
+  type PodFacts,
+} from '../../../operator/facts.js';
 import {
   DRA_ALLOCATION_MODE,
   LAYOUTS_ANNOTATION,
@@ -94,7 +102,7 @@ export function partition(name: string, spec: MigPartition['spec'], createdSec =
 /** The snapshot the reconciler would build from these objects. */
 export function snapshotOf(c: FakeCluster): Snapshot {
   const facts = [...c.nodes.values()].map(nodeFacts).sort((a, b) => (a.name < b.name ? -1 : 1));
-  const all = c.pods.map(podFacts);
+  const all = c.podFacts();
   const podsByNode = new Map<string, PodFacts[]>();
   for (const p of all.filter(holdsDevices)) {
     podsByNode.set(p.node as string, [...(podsByNode.get(p.node as string) ?? []), p]);
@@ -110,6 +118,12 @@ export function snapshotOf(c: FakeCluster): Snapshot {
   };
 }
 
+/** Whether a pod may run on GPU `g` of its node: its claims' devices say, else its GPU annotation. */
+function mayHoldGpu(p: PodFacts, g: number): boolean {
+  if (p.claimDevices !== undefined) return p.claimDevices.some((d) => parseDeviceName(A100, d)?.gpu === g);
+  return p.gpu === undefined || p.gpu === g;
+}
+
 export interface Violation {
   node: string;
   gpu: number;
@@ -120,6 +134,8 @@ export class FakeCluster {
   now = 1_000_000;
   nodes = new Map<string, V1Node>();
   pods: V1Pod[] = [];
+  /** ResourceClaims in namespace `default`, by name. */
+  claims = new Map<string, ClaimShape>();
   configText = '';
   partitions: MigPartition[] = [];
   seenAt = new Map<string, number>();
@@ -246,12 +262,16 @@ export class FakeCluster {
       const before = this.offered.get(key) ?? 'free';
       this.offered.set(key, now);
       if (before === now) continue;
-      const holders = this.pods
-        .map(podFacts)
-        .filter((p) => holdsDevices(p) && p.node === node && (p.gpu === undefined || p.gpu === g))
+      const holders = this.podFacts()
+        .filter((p) => holdsDevices(p) && p.node === node && mayHoldGpu(p, g))
         .map((p) => p.key);
       if (holders.length > 0) this.violations.push({ node, gpu: g, pods: holders });
     }
+  }
+
+  /** Pod facts as the reconciler reads them, claims included. */
+  podFacts(): PodFacts[] {
+    return this.pods.map((pod) => withClaims(podFacts(pod), pod, (name) => this.claims.get(name)));
   }
 
   /** Sets a DRA node up as the operator left it with these layouts: the annotation and the rules. */

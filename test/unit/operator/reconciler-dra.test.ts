@@ -75,6 +75,7 @@ function world(nodes: V1Node[], opts: { mayWrite?: () => boolean } = {}) {
       }),
     ]),
     configMap: cache([]),
+    claims: cache([]),
   } as unknown as Caches;
   const rec = new Reconciler({
     clients: clients(api),

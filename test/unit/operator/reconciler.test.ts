@@ -93,6 +93,7 @@ function world(
     pods: cache(w.pods),
     partitions: cache(w.partitions),
     configMap: cache(w.configMaps),
+    claims: cache([]),
   } as unknown as Caches;
   const rec = new Reconciler({
     clients: fakeClients(w.recorded, opts.patchNode),
