@@ -9,8 +9,9 @@
 //     names with a score after each: it is written once per list with score 0 everywhere, and each reply
 //     is a copy of that template with the scores put in.
 
-import { sameStates, type NodeMigState } from '../policy/placement/node-score.js';
+import type { NodeMigState } from '../policy/placement/node-score.js';
 import { JsonWriter } from './json-writer.js';
+import { sameStates } from './kept-scores.js';
 import type { NameList } from './node-names.js';
 
 /** Writes element i of the list: its name with the quotes, which is its JSON text. */

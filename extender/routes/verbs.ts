@@ -5,7 +5,6 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import {
   demandKey,
-  KeptScores,
   nodeChecker,
   scoreNodes,
   type NodeMigState,
@@ -17,6 +16,7 @@ import { demandOf, scoreOptions } from '../context.js';
 import { ExtenderError } from '../errors.js';
 import { registerJsonBody, sentNodeItems, sentNodeNames, type SentNodeItems } from '../json-body.js';
 import { JsonWriter } from '../json-writer.js';
+import { KeptScores } from '../kept-scores.js';
 import { ANNOTATION, type PlacementRecord } from '../kube.js';
 import { NodeItemMemo } from '../node-items.js';
 import {

@@ -249,20 +249,6 @@ export function demandKey(demand: PodDemand): string {
   return JSON.stringify(demand.slices);
 }
 
-/**
- * Whether two lists hold the same node states, object for object. States are immutable and replaced
- * whenever their node or one of its pods changes, so an answer worked out from one list holds for the
- * other (the memos of KeptScores and of the extender's filter answers).
- */
-export function sameStates(
-  a: readonly (NodeMigState | undefined)[],
-  b: readonly (NodeMigState | undefined)[],
-): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Whether the node can take the demand now: check() without the reasons, for the hot loops. */
 function fits(c: Compiled, d: DemandIds): boolean {
   if (c.blocked) return false;
@@ -358,9 +344,9 @@ interface Prepared {
   last?: { readonly model: GpuModel; readonly on: OnModel };
 }
 
-function prepare(demand: PodDemand, opts: ScoreOptions): Prepared {
+function prepare(demand: PodDemand, opts: ScoreOptions, ids = demandIds(demand)): Prepared {
   const rank = placementHeuristic(opts.heuristic, opts.profiles).rank;
-  return { demand, ids: demandIds(demand), opts, rank, perModel: new Map() };
+  return { demand, ids, opts, rank, perModel: new Map() };
 }
 
 function onModel(p: Prepared, model: GpuModel): OnModel {
@@ -635,20 +621,17 @@ function scoresOf(keys: Float64Array, fit: Uint8Array, n: number): number[] {
 }
 
 /**
- * What of scoreNodes' keys does not move with the clock, for one list of node states and one demand:
- * whether each node fits, its GPU model, the heuristic's rank, the marginal energy, its busyUntil and its
- * objective weight. Only the pod's finish and tardiness (one per GPU model) and the misalignment depend
- * on `now`.
+ * What of scoreNodes' keys does not move with the clock, for one list of node states, one demand and one
+ * set of options: whether each node fits, its GPU model, the heuristic's rank, the marginal energy, its
+ * busyUntil and its objective weight. Only the pod's finish and tardiness (one per GPU model) and the
+ * misalignment depend on `now`. The parts hold while every node state is the same object (states are
+ * immutable; a changed node or pod gives a new one), for the same slices, work and speed-up of the demand
+ * and the same heuristic, etWeight, profiles and watts of the options. Keeping them between requests is
+ * the caller's business (the extender's: extender/kept-scores.ts).
  */
-interface FixedParts {
-  readonly states: readonly (NodeMigState | undefined)[];
-  readonly slices: string;
-  readonly work: number | undefined;
-  readonly speedup: SpeedupProfile | undefined;
-  readonly heuristic: PlacementName;
-  readonly etWeight: number;
-  readonly profiles: ProfileBook;
-  readonly watts: ScoreOptions['watts'];
+export interface ClockFreeParts {
+  /** The demand's slices, which `fit` was worked out for. */
+  readonly ids: DemandIds;
   readonly fit: Uint8Array;
   readonly models: GpuModel[];
   readonly model: Int32Array;
@@ -660,61 +643,16 @@ interface FixedParts {
   readonly weight: Float64Array;
 }
 
-/** Demands kept per list: a scheduler queue holds pods of a few shapes. */
-const FIXED_PER_OWNER = 4;
-
-/**
- * scoreNodes for lists that come again (kube-scheduler sends the same candidates for pod after pod while
- * no node changes): per owner (the caller's object for a list, e.g. the extender's NameList) and demand it
- * keeps the parts of the keys that do not depend on the clock, and uses them while every node state is
- * the same object (states are immutable; a changed node or pod gives a new one). A request then costs one
- * pass over a few typed arrays instead of a visit to every node's compiled state. The scores are
- * scoreNodes' own: the same keys, worked out from the same numbers by the same expressions.
- */
-export class KeptScores {
-  private readonly kept = new WeakMap<object, FixedParts[]>();
-
-  score(owner: object, demand: PodDemand, nodes: readonly (NodeMigState | undefined)[], opts: ScoreOptions): number[] {
-    const p = prepare(demand, opts);
-    const slices = p.ids.key;
-    const list = this.kept.get(owner) ?? [];
-    let f = list.find((k) => matches(k, nodes, slices, demand, opts));
-    if (!f) {
-      f = fixedParts(nodes, slices, p);
-      this.kept.set(owner, [f, ...list.filter((k) => k.slices !== slices).slice(0, FIXED_PER_OWNER - 1)]);
-    }
-    const n = nodes.length;
-    const { keys, fit } = scratchFor(n);
-    fit.set(f.fit);
-    writeKeys(f, p, keys);
-    return scoresOf(keys, fit, n);
-  }
-}
-
-function matches(
-  f: FixedParts,
-  nodes: readonly (NodeMigState | undefined)[],
-  slices: string,
+/** The clock-free parts of scoreNodes' keys for these nodes, demand and options (see ClockFreeParts). */
+export function clockFreeParts(
   demand: PodDemand,
+  nodes: readonly (NodeMigState | undefined)[],
   opts: ScoreOptions,
-): boolean {
-  if (f.slices !== slices || f.work !== demand.work || f.speedup !== demand.speedup) return false;
-  if (f.heuristic !== opts.heuristic || f.etWeight !== opts.etWeight) return false;
-  return f.profiles === opts.profiles && f.watts === opts.watts && sameStates(f.states, nodes);
-}
-
-function fixedParts(nodes: readonly (NodeMigState | undefined)[], slices: string, p: Prepared): FixedParts {
+): ClockFreeParts {
+  const p = prepare(demand, opts);
   const n = nodes.length;
-  const { demand, opts } = p;
-  const f: FixedParts = {
-    states: nodes.slice(),
-    slices,
-    work: demand.work,
-    speedup: demand.speedup,
-    heuristic: opts.heuristic,
-    etWeight: opts.etWeight,
-    profiles: opts.profiles,
-    watts: opts.watts,
+  const f: ClockFreeParts = {
+    ids: p.ids,
     fit: new Uint8Array(n),
     models: [],
     model: new Int32Array(n),
@@ -745,8 +683,23 @@ function fixedParts(nodes: readonly (NodeMigState | undefined)[], slices: string
   return f;
 }
 
-/** The keys of the fitting rows from the kept parts and this request's finish and tardiness per model. */
-function writeKeys(f: FixedParts, p: Prepared, keys: Float64Array): void {
+/**
+ * scoreNodes' scores at `opts.now` from clock-free parts: for parts that hold for this demand and these
+ * options (ClockFreeParts), the same keys worked out from the same numbers by the same expressions, so
+ * the same scores. A request then costs one pass over a few typed arrays instead of a visit to every
+ * node's compiled state.
+ */
+export function scoresAt(parts: ClockFreeParts, demand: PodDemand, opts: ScoreOptions): number[] {
+  const p = prepare(demand, opts, parts.ids);
+  const n = parts.fit.length;
+  const { keys, fit } = scratchFor(n);
+  fit.set(parts.fit);
+  writeKeys(parts, p, keys);
+  return scoresOf(keys, fit, n);
+}
+
+/** The keys of the fitting rows from the clock-free parts and this request's finish and tardiness per model. */
+function writeKeys(f: ClockFreeParts, p: Prepared, keys: Float64Array): void {
   const on = f.models.map((model) => onModel(p, model));
   const write = KEYS[p.opts.heuristic];
   const m = blankMeasure();

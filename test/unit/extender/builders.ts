@@ -1,7 +1,11 @@
-// Small builders for extender tests: Kubernetes objects as the API server sends them, and node states as
-// the decision core sees them.
+// Small builders for extender tests: Kubernetes objects as the API server sends them, and node states,
+// demands and score options as the decision core sees them.
+import fc from 'fast-check';
+import { powerModel } from '../../../policy/energy/power.js';
 import { findGpuModel, type GpuModel } from '../../../policy/mig/catalog.js';
-import type { NodeMigState } from '../../../policy/placement/node-score.js';
+import type { PlacementName } from '../../../policy/placement/heuristics.js';
+import type { NodeMigState, PodDemand, ScoreOptions } from '../../../policy/placement/node-score.js';
+import { ProfileBook } from '../../../policy/workload/job.js';
 import type { Binder } from '../../../extender/binder.js';
 import type { Node, Pod } from '../../../extender/schemas.js';
 
@@ -34,6 +38,57 @@ export function state(name: string, opts: StateOpts = {}): NodeMigState {
     used: new Map(Object.entries(used ?? {})),
   };
 }
+
+export const book = new ProfileBook();
+
+/** Score options; each call makes a new `watts` function (kept parts hold only for the one they were made with). */
+export const scoreOpts = (heuristic: PlacementName = 'cedf', now = 0): ScoreOptions => ({
+  heuristic,
+  now,
+  etWeight: 0.19e-6,
+  profiles: book,
+  watts: (model: GpuModel, busy: number) => powerModel(model).watts(busy),
+});
+
+export const oneSlice = (profile = '1g.5gb', extra: Partial<PodDemand> = {}): PodDemand => ({
+  slices: { [profile]: 1 },
+  ...extra,
+});
+
+/** The A100-40GB profiles the score properties draw from. */
+export const SCORE_PROFILES = ['1g.5gb', '2g.10gb', '3g.20gb', '4g.20gb', '7g.40gb'];
+
+/** Options of state() for a random A100 node: 1 to 8 GPUs, any slices of SCORE_PROFILES, some in use. */
+export const arbNodeSpec = fc
+  .record({
+    gpus: fc.integer({ min: 1, max: 8 }),
+    alloc: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 5, maxLength: 5 }),
+    used: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 5, maxLength: 5 }),
+    busyUntil: fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }),
+    reconfiguring: fc.boolean(),
+  })
+  .map((r) => ({
+    gpus: r.gpus,
+    busyUntil: r.busyUntil,
+    reconfiguring: r.reconfiguring && r.gpus === 1,
+    allocatable: Object.fromEntries(SCORE_PROFILES.map((p, i) => [p, r.alloc[i] as number])),
+    used: Object.fromEntries(SCORE_PROFILES.map((p, i) => [p, Math.min(r.alloc[i] as number, r.used[i] as number)])),
+  }));
+export type NodeSpec = typeof arbNodeSpec extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * Options of state() for 1 to 30 nodes made from one to three layouts, each node with its own busyUntil:
+ * ties on rank and energy leave the order to the misalignment, the key that moves with the clock.
+ */
+export const arbTiedNodeSpecs: fc.Arbitrary<NodeSpec[]> = fc
+  .tuple(
+    fc.array(arbNodeSpec, { minLength: 1, maxLength: 3 }),
+    fc.array(fc.tuple(fc.nat(), fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined })), {
+      minLength: 1,
+      maxLength: 30,
+    }),
+  )
+  .map(([bases, picks]) => picks.map(([b, busyUntil]) => ({ ...(bases[b % bases.length] as NodeSpec), busyUntil })));
 
 /** A Map of slice counts as a plain object, for readable expectations. */
 export const counts = (m: ReadonlyMap<string, number> | undefined): Record<string, number> | undefined =>

@@ -2,34 +2,28 @@
 // slice a moldable pod gets.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { powerModel } from '../../../policy/energy/power.js';
-import type { GpuModel } from '../../../policy/mig/catalog.js';
 import { PLACEMENTS, type PlacementName } from '../../../policy/placement/heuristics.js';
 import {
   checkNode,
-  KeptScores,
+  clockFreeParts,
   pickProfile,
   rankNodes,
   scoreNodes,
+  scoresAt,
   type NodeMigState,
   type PodDemand,
-  type ScoreOptions,
 } from '../../../policy/placement/node-score.js';
-import { ProfileBook } from '../../../policy/workload/job.js';
-import { A100, H100, state } from './builders.js';
-
-const book = new ProfileBook();
-const opts = (heuristic: PlacementName = 'cedf', now = 0): ScoreOptions => ({
-  heuristic,
-  now,
-  etWeight: 0.19e-6,
-  profiles: book,
-  watts: (model: GpuModel, busy: number) => powerModel(model).watts(busy),
-});
-const oneSlice = (profile = '1g.5gb', extra: Partial<PodDemand> = {}): PodDemand => ({
-  slices: { [profile]: 1 },
-  ...extra,
-});
+import {
+  A100,
+  arbNodeSpec,
+  book,
+  H100,
+  oneSlice,
+  SCORE_PROFILES,
+  scoreOpts as opts,
+  state,
+  arbTiedNodeSpecs,
+} from './builders.js';
 
 describe('checkNode', () => {
   const cases: { name: string; node: NodeMigState; demand?: PodDemand; code?: string; resolvable?: boolean }[] = [
@@ -311,29 +305,12 @@ describe('pickProfile', () => {
 });
 
 describe('scoreNodes', () => {
-  const profiles = ['1g.5gb', '2g.10gb', '3g.20gb', '4g.20gb', '7g.40gb'];
-  const arbNode = fc
-    .record({
-      gpus: fc.integer({ min: 1, max: 8 }),
-      alloc: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 5, maxLength: 5 }),
-      used: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 5, maxLength: 5 }),
-      busyUntil: fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }),
-      reconfiguring: fc.boolean(),
-    })
-    .map((r) => ({
-      gpus: r.gpus,
-      busyUntil: r.busyUntil,
-      reconfiguring: r.reconfiguring && r.gpus === 1,
-      allocatable: Object.fromEntries(profiles.map((p, i) => [p, r.alloc[i] as number])),
-      used: Object.fromEntries(profiles.map((p, i) => [p, Math.min(r.alloc[i] as number, r.used[i] as number)])),
-    }));
-
   it('gives the scores of rankNodes, in input order, for any cluster and heuristic', () => {
     fc.assert(
       fc.property(
-        fc.array(arbNode, { maxLength: 40 }),
+        fc.array(arbNodeSpec, { maxLength: 40 }),
         fc.constantFrom(...PLACEMENTS),
-        fc.constantFrom(...profiles),
+        fc.constantFrom(...SCORE_PROFILES),
         fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined }),
         (specs, heuristic, profile, work) => {
           const nodes = specs.map((s, i) => state(`n${i}`, s));
@@ -346,59 +323,28 @@ describe('scoreNodes', () => {
     );
   });
 
-  type NodeSpec = typeof arbNode extends fc.Arbitrary<infer T> ? T : never;
-
-  it("KeptScores gives scoreNodes' scores while the clock moves, nodes change and pods of other shapes come", () => {
-    // One watts function, as the extender has: kept parts hold only for the function they were made with.
-    const watts = (model: GpuModel, busy: number) => powerModel(model).watts(busy);
-    const step = fc.oneof(
-      fc.record({ kind: fc.constant('tick' as const), minutes: fc.integer({ min: 0, max: 90 }) }),
-      fc.record({ kind: fc.constant('node' as const), at: fc.nat(), spec: arbNode, h100: fc.boolean() }),
-      fc.record({
-        kind: fc.constant('pod' as const),
-        profile: fc.constantFrom(...profiles),
-        work: fc.integer({ min: 1, max: 120 }),
-      }),
-      fc.record({ kind: fc.constant('heuristic' as const), heuristic: fc.constantFrom(...PLACEMENTS) }),
-    );
+  it('scoresAt gives its scores from clock-free parts worked out at another time for another deadline', () => {
     fc.assert(
       fc.property(
-        // Nodes made from a few layouts with their own busyUntil, so that ties on rank and energy leave
-        // the order to the misalignment, the key that moves with the clock.
-        fc.array(arbNode, { minLength: 1, maxLength: 3 }),
-        fc.array(fc.tuple(fc.nat(), fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined })), {
-          minLength: 1,
-          maxLength: 30,
-        }),
-        fc.array(step, { maxLength: 12 }),
-        (bases, picks, steps) => {
-          const specs = picks.map(([b, busyUntil]) => ({ ...(bases[b % bases.length] as NodeSpec), busyUntil }));
-          let nodes: (NodeMigState | undefined)[] = specs.map((sp, i) => state(`n${i}`, sp));
+        arbTiedNodeSpecs,
+        fc.constantFrom(...PLACEMENTS),
+        fc.constantFrom(...SCORE_PROFILES),
+        fc.integer({ min: 1, max: 120 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 })), { maxLength: 4 }),
+        (specs, heuristic, profile, work, later) => {
+          const nodes: (NodeMigState | undefined)[] = specs.map((sp, i) => state(`n${i}`, sp));
           nodes.push(undefined);
-          let now = 0;
-          let heuristic: PlacementName = 'cedf';
-          let demand = oneSlice('1g.5gb', { work: 30, deadline: 40, speedup: book.get('resnet-training') });
-          const kept = new KeptScores();
-          const owner = {};
-          for (const s of [{ kind: 'tick' as const, minutes: 0 }, ...steps]) {
-            if (s.kind === 'tick') now += s.minutes;
-            else if (s.kind === 'node') {
-              const i = s.at % specs.length;
-              nodes = nodes.map((n, k) =>
-                k === i
-                  ? state(`n${i}`, s.h100 ? { ...s.spec, model: H100, allocatable: { '1g.10gb': 7 } } : s.spec)
-                  : n,
-              );
-            } else if (s.kind === 'pod') demand = { ...demand, slices: { [s.profile]: 1 }, work: s.work };
-            else heuristic = s.heuristic;
-            const o = { ...opts(heuristic, now), watts };
-            // Twice: the first call may make the kept parts, the second must use them.
-            expect(kept.score(owner, demand, nodes, o)).toEqual(scoreNodes(demand, nodes, o));
-            expect(kept.score(owner, demand, nodes, o)).toEqual(scoreNodes(demand, nodes, o));
+          const demand = oneSlice(profile, { work, deadline: 30, speedup: book.get('resnet-training') });
+          const o = opts(heuristic);
+          const parts = clockFreeParts(demand, nodes, o);
+          for (const [now, deadline] of [[0, 30], ...later] as const) {
+            const at = { ...o, now };
+            const d = { ...demand, deadline };
+            expect(scoresAt(parts, d, at)).toEqual(scoreNodes(d, nodes, at));
           }
         },
       ),
-      { numRuns: 300, seed: 8 },
+      { numRuns: 300, seed: 6 },
     );
   });
 });
