@@ -73,3 +73,8 @@ export const WORKLOAD_ANNOTATION = 'smartmig.io/workload';
 export const PROFILES_ANNOTATION = 'smartmig.io/profiles';
 export const GPU_ANNOTATION = 'smartmig.io/gpu';
 export const SLICE_ANNOTATION = 'smartmig.io/slice';
+/**
+ * How a moldable pod wants its slice: `device-plugin` (the default: the webhook sets an `nvidia.com/mig-*`
+ * request) or `dra` (a ResourceClaim from a template of its accepted profiles; extender/dra-mold.ts).
+ */
+export const ALLOCATION_ANNOTATION = 'smartmig.io/allocation';

@@ -4,6 +4,7 @@
 // device's `profile` attribute; Kubernetes' allocator takes the first subrequest that fits on the node.
 import { createHash } from 'node:crypto';
 import type { V1ResourceClaimTemplate, V1ResourceClaimTemplateSpec } from '@kubernetes/client-node';
+import { PROFILES_ANNOTATION } from '../api/labels.js';
 import { MIG_CLASS } from './device-classes.js';
 import { DRIVER } from './devices.js';
 import { ATTRIBUTES } from './resource-slices.js';
@@ -15,8 +16,8 @@ export const TEMPLATE_MANAGED_LABEL = 'app.kubernetes.io/managed-by';
 export const TEMPLATE_MANAGER = 'smartmig';
 /** The hash of the template's spec, so that a template of the same name is reused only if it is smartmig's. */
 export const TEMPLATE_HASH_ANNOTATION = 'smartmig.io/claim-spec-hash';
-/** The accepted profiles, in the order of the subrequests (for people). */
-export const TEMPLATE_PROFILES_ANNOTATION = 'smartmig.io/profiles';
+/** The accepted profiles, in the order of the subrequests (for people): the pod's own annotation's name. */
+export const TEMPLATE_PROFILES_ANNOTATION = PROFILES_ANNOTATION;
 
 /** `1g.5gb+me` → `1g5gb-me`: a DNS label (subrequest names must be), as the driver names its devices. */
 export function subrequestName(profile: string): string {

@@ -2,19 +2,11 @@
 // (no full objects) so 5,000 nodes and 50,000 pods fit in little memory. Informers feed it; bind adds
 // the pods it has just bound before the watch reports them, so the next filter does not count a slice
 // twice as free.
+import { PLACEMENT_ANNOTATION } from '../api/labels.js';
 import type { NodeMigState } from '../policy/placement/node-score.js';
 import { durationOn, profileCompute } from '../policy/placement/node-score.js';
 import type { ProfileBook } from '../policy/workload/job.js';
-import {
-  ANNOTATION,
-  nodeInfo,
-  parsePlacement,
-  podIntent,
-  podSlices,
-  timeMs,
-  type NodeInfo,
-  type PodIntent,
-} from './kube.js';
+import { nodeInfo, parsePlacement, podIntent, podSlices, timeMs, type NodeInfo, type PodIntent } from './kube.js';
 import { DraCache } from './dra-cache.js';
 import { NameIndex, type NameList } from './node-names.js';
 import type { Node, Pod } from './schemas.js';
@@ -109,7 +101,7 @@ export class ClusterCache {
       return;
     }
     const nodeName = pod.spec.nodeName ?? undefined;
-    const placed = parsePlacement(pod.metadata.annotations?.[ANNOTATION.placement]);
+    const placed = parsePlacement(pod.metadata.annotations?.[PLACEMENT_ANNOTATION]);
     const startMs = timeMs(pod.status?.startTime) ?? timeMs(placed?.at) ?? (nodeName ? nowMs : undefined);
     const { intent } = podIntent(pod, this.book, nowMs);
     this.put({

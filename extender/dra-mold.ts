@@ -2,12 +2,12 @@
 // (docs/extender.md, "Moldable pods on DRA nodes"). The webhook's choice comes first in a ResourceClaimTemplate's
 // firstAvailable, then the other accepted profiles; the pod's claim references that template, and the container
 // that asked for MIG slices (or the first) uses the claim instead of `nvidia.com/mig-*` resources.
+import { ALLOCATION_ANNOTATION, PROFILES_ANNOTATION } from '../api/labels.js';
 import { GPU_MODELS, findGpuModel, findProfile, type GpuModel, type MigProfile } from '../policy/mig/catalog.js';
-import { ANNOTATION, MIG_RESOURCE_PREFIX, deviceCount, type AnnotationIssue } from './kube.js';
+import { MIG_RESOURCE_PREFIX, deviceCount, type AnnotationIssue } from './kube.js';
 import { pointer, type PatchOp } from './mold.js';
 import type { Pod } from './schemas.js';
 
-export const ALLOCATION_ANNOTATION = 'smartmig.io/allocation';
 export type AllocationMode = 'device-plugin' | 'dra';
 /** The pod's claim entry (`spec.resourceClaims[].name`, `resources.claims[].name`). */
 export const POD_CLAIM_NAME = 'smartmig-mig';
@@ -18,9 +18,9 @@ export function allocationMode(pod: Pod): { mode: AllocationMode; issues: Annota
   if (raw === undefined) return { mode: 'device-plugin', issues: [] };
   const v = raw.trim();
   if (v === 'dra' || v === 'device-plugin') {
-    const profiles = pod.metadata.annotations?.[ANNOTATION.profiles];
+    const profiles = pod.metadata.annotations?.[PROFILES_ANNOTATION];
     if (v === 'dra' && profiles === undefined) {
-      const message = `"dra" needs ${ANNOTATION.profiles}: the webhook builds the pod's claim from the accepted profiles`;
+      const message = `"dra" needs ${PROFILES_ANNOTATION}: the webhook builds the pod's claim from the accepted profiles`;
       return { mode: 'dra', issues: [{ annotation: ALLOCATION_ANNOTATION, message }] };
     }
     return { mode: v, issues: [] };

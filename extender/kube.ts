@@ -1,30 +1,25 @@
 // Adapters from Kubernetes objects to the decision core's values (policy/placement/node-score.ts).
 // No I/O: the informers, the verbs and the webhook all go through these.
-import { DRA_ALLOCATION_MODE, OWNER_ANNOTATION, RESOURCE_ALLOCATION_MODE_LABEL } from '../api/labels.js';
+import {
+  DEADLINE_ANNOTATION,
+  DRA_ALLOCATION_MODE,
+  DRAINING_ANNOTATION,
+  GPU_COUNT_LABEL,
+  GPU_PRODUCT_LABEL,
+  MIG_STATE_LABEL,
+  OWNER_ANNOTATION,
+  PROFILES_ANNOTATION,
+  REPARTITION_TAINT,
+  RESOURCE_ALLOCATION_MODE_LABEL,
+  WORK_ANNOTATION,
+  WORKLOAD_ANNOTATION,
+} from '../api/labels.js';
 import { GPU_MODELS, findGpuModel, profileByResource, type GpuModel } from '../policy/mig/catalog.js';
 import type { NodeMigState } from '../policy/placement/node-score.js';
 import type { ProfileBook, SpeedupProfile } from '../policy/workload/job.js';
 import { ExtenderError } from './errors.js';
 import type { Node, Pod } from './schemas.js';
 
-export const ANNOTATION = {
-  deadline: 'smartmig.io/deadline',
-  workload: 'smartmig.io/workload',
-  work: 'smartmig.io/work',
-  profiles: 'smartmig.io/profiles',
-  placement: 'smartmig.io/placement',
-  draining: 'smartmig.io/draining',
-  /** On nodes: the MigPartition that manages the node (written by the operator). */
-  partition: OWNER_ANNOTATION,
-} as const;
-
-export const LABEL = {
-  product: 'nvidia.com/gpu.product',
-  gpuCount: 'nvidia.com/gpu.count',
-  migConfigState: 'nvidia.com/mig.config.state',
-} as const;
-
-export const REPARTITION_TAINT = 'smartmig.io/repartitioning';
 export const MIG_RESOURCE_PREFIX = 'nvidia.com/mig-';
 
 /** Every MIG resource the catalog knows → its profile name; a resource names one profile on every model. */
@@ -174,7 +169,7 @@ function parseProfiles(text: string, issues: AnnotationIssue[]): string[] | unde
         : names.length > 32
           ? 'lists more than 32 profiles'
           : `has unknown MIG profiles ${unknown.slice(0, 5).join(', ')}`;
-    issues.push({ annotation: ANNOTATION.profiles, message: `${why} (expected e.g. "1g.5gb,2g.10gb,3g.20gb")` });
+    issues.push({ annotation: PROFILES_ANNOTATION, message: `${why} (expected e.g. "1g.5gb,2g.10gb,3g.20gb")` });
     return undefined;
   }
   return [...new Set(names)];
@@ -192,40 +187,40 @@ export function podIntent(
   const a = annotationsOf(pod);
   const issues: AnnotationIssue[] = [];
   const intent: { -readonly [K in keyof PodIntent]: PodIntent[K] } = {};
-  const deadline = a[ANNOTATION.deadline];
+  const deadline = a[DEADLINE_ANNOTATION];
   if (deadline !== undefined) {
     const rel = parseDuration(deadline);
     const created = timeMs(pod.metadata.creationTimestamp) ?? nowMs;
     intent.deadlineMs = rel !== undefined ? created + rel : timeMs(deadline.trim());
     if (intent.deadlineMs === undefined) {
       issues.push({
-        annotation: ANNOTATION.deadline,
+        annotation: DEADLINE_ANNOTATION,
         message: `"${clip(deadline)}" is neither an RFC 3339 time nor a duration like 45m or 1h30m`,
       });
     }
   }
-  const work = a[ANNOTATION.work];
+  const work = a[WORK_ANNOTATION];
   if (work !== undefined) {
     intent.workMin = parseWork(work);
     if (intent.workMin === undefined) {
       issues.push({
-        annotation: ANNOTATION.work,
+        annotation: WORK_ANNOTATION,
         message: `"${clip(work)}" is neither minutes (e.g. 12.5) nor a duration like 45m, up to a year`,
       });
     }
   }
-  const workload = a[ANNOTATION.workload];
+  const workload = a[WORKLOAD_ANNOTATION];
   if (workload !== undefined) {
     const name = workload.trim();
     intent.workload = name;
     if (book.has(name)) intent.speedup = book.get(name);
     else
       issues.push({
-        annotation: ANNOTATION.workload,
+        annotation: WORKLOAD_ANNOTATION,
         message: `"${clip(workload)}" is not a known speed-up profile (built in, or in a MigPartition's spec.workloads)`,
       });
   }
-  const profiles = a[ANNOTATION.profiles];
+  const profiles = a[PROFILES_ANNOTATION];
   if (profiles !== undefined) intent.profiles = parseProfiles(profiles, issues);
   return { intent, issues };
 }
@@ -286,11 +281,11 @@ export function nodeInfo(node: Node): NodeInfo {
       resources.push(r);
     }
   }
-  const model = productModel(labels[LABEL.product]) ?? modelFromResources(resources);
-  const gpus = Number(labels[LABEL.gpuCount]);
-  const state = labels[LABEL.migConfigState];
+  const model = productModel(labels[GPU_PRODUCT_LABEL]) ?? modelFromResources(resources);
+  const gpus = Number(labels[GPU_COUNT_LABEL]);
+  const state = labels[MIG_STATE_LABEL];
   const annotations = node.metadata.annotations ?? {};
-  const draining = annotations[ANNOTATION.draining];
+  const draining = annotations[DRAINING_ANNOTATION];
   const taints = node.spec?.taints ?? [];
   return {
     name: node.metadata.name,
@@ -300,9 +295,9 @@ export function nodeInfo(node: Node): NodeInfo {
     reconfiguring: state === 'pending' || state === 'rebooting',
     draining:
       (draining !== undefined && draining !== 'false') ||
-      taints.some((t) => t.key === REPARTITION_TAINT && t.effect !== 'PreferNoSchedule'),
+      taints.some((t) => t.key === REPARTITION_TAINT.key && t.effect !== 'PreferNoSchedule'),
     cordoned: node.spec?.unschedulable === true,
-    partition: annotations[ANNOTATION.partition] || undefined,
+    partition: annotations[OWNER_ANNOTATION] || undefined,
     dra: labels[RESOURCE_ALLOCATION_MODE_LABEL] === DRA_ALLOCATION_MODE,
   };
 }

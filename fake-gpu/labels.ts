@@ -4,7 +4,13 @@
 /** Marks the nodes a fake-gpu process emulates, so its watches see only those. */
 export const FAKE_NODE_LABEL = 'smartmig.io/fake-gpu';
 
-import { MIG_CONFIG_LABEL, MIG_STATE_LABEL } from '../api/labels.js';
+import {
+  GPU_COUNT_LABEL,
+  GPU_PRODUCT_LABEL,
+  MIG_CONFIG_LABEL,
+  MIG_STATE_LABEL,
+  RESOURCE_ALLOCATION_MODE_LABEL,
+} from '../api/labels.js';
 
 /** mig-manager's config label and its progress: pending while it works, then success or failed. */
 export { MIG_CONFIG_LABEL, MIG_STATE_LABEL };
@@ -12,8 +18,8 @@ export type MigState = 'pending' | 'success' | 'failed';
 
 /** GPU feature discovery (mixed strategy). */
 export const GFD = {
-  product: 'nvidia.com/gpu.product',
-  count: 'nvidia.com/gpu.count',
+  product: GPU_PRODUCT_LABEL,
+  count: GPU_COUNT_LABEL,
   memory: 'nvidia.com/gpu.memory',
   family: 'nvidia.com/gpu.family',
   computeMajor: 'nvidia.com/gpu.compute.major',
@@ -53,7 +59,7 @@ export const PAUSED_FOR_MIG_CHANGE = 'paused-for-mig-change';
  * The GPU operator's per-node choice between the device plugin and the DRA driver (`device-plugin` when
  * absent); smartmig reads it to pick how to act on a node (docs/adr/0003-mig-on-dra.md).
  */
-export const ALLOCATION_MODE_LABEL = 'nvidia.com/gpu-operator.resource-allocation.mode';
+export const ALLOCATION_MODE_LABEL = RESOURCE_ALLOCATION_MODE_LABEL;
 export const ALLOCATION_MODES = ['device-plugin', 'dra'] as const;
 export type AllocationMode = (typeof ALLOCATION_MODES)[number];
 /** Deploy labels of a DRA node: no device plugin and no mig-manager, the DRA driver instead. */

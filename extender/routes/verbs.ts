@@ -3,6 +3,7 @@
 // objects and expects the passing ones back. Either way the slices in use come from the pod cache.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { PLACEMENT_ANNOTATION } from '../../api/labels.js';
 import {
   demandKey,
   nodeChecker,
@@ -17,7 +18,7 @@ import { ExtenderError } from '../errors.js';
 import { registerJsonBody, sentNodeItems, sentNodeNames, type SentNodeItems } from '../json-body.js';
 import { JsonWriter } from '../json-writer.js';
 import { KeptScores } from '../kept-scores.js';
-import { ANNOTATION, type PlacementRecord } from '../kube.js';
+import type { PlacementRecord } from '../kube.js';
 import { NodeItemMemo } from '../node-items.js';
 import {
   FilterAnswers,
@@ -238,7 +239,7 @@ export async function verbRoutes(app: FastifyInstance, ctx: ExtenderContext): Pr
       const bound = pod ? ctx.cache.assume(pod, args.Node, now) : undefined;
       const finish = bound?.finishMs;
       const annotations = {
-        [ANNOTATION.placement]: JSON.stringify({
+        [PLACEMENT_ANNOTATION]: JSON.stringify({
           ...record,
           expectedFinish: finish === undefined ? null : new Date(finish).toISOString(),
         }),

@@ -4,6 +4,7 @@
 // listing its profiles in order of preference instead (dra-mold.ts). Everything else is allowed untouched.
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance } from 'fastify';
+import { ALLOCATION_ANNOTATION } from '../../api/labels.js';
 import { migClaimTemplate } from '../../dra/claim-templates.js';
 import { pickProfile } from '../../policy/placement/node-score.js';
 import type { ExtenderContext } from '../context.js';
@@ -25,6 +26,9 @@ const podCheck = TypeCompiler.Compile(PodSchema);
 function review(response: AdmissionResponse) {
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
 }
+
+/** Why a pod that asks for DRA is refused, as the denial says it. */
+const draIssue = (why: string): string => `${ALLOCATION_ANNOTATION}: dra: ${why}`;
 
 function asPod(object: unknown): Pod {
   if (podCheck.Check(object)) return object;
@@ -66,16 +70,16 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ExtenderContext):
     if (allocation.mode === 'dra') {
       // DRA: a claim from a template whose firstAvailable lists the accepted profiles, the choice first.
       const target = draMoldTarget(pod);
-      if ('issue' in target) return deny(`smartmig.io/allocation: dra: ${target.issue}`);
+      if ('issue' in target) return deny(draIssue(target.issue));
       const namespace = request.namespace ?? pod.metadata.namespace;
-      if (!namespace) return deny('smartmig.io/allocation: dra: the request names no namespace');
-      if (!ctx.claimTemplates) return deny('smartmig.io/allocation: dra: this extender writes no claim templates', 500);
+      if (!namespace) return deny(draIssue('the request names no namespace'));
+      if (!ctx.claimTemplates) return deny(draIssue('this extender writes no claim templates'), 500);
       const order = preferenceOrder(choice.profile, intent.profiles);
       const template = migClaimTemplate(namespace, order, target.count);
       try {
         await ctx.claimTemplates.ensure(template, request.dryRun === true);
       } catch (err) {
-        return deny(`smartmig.io/allocation: dra: ${err instanceof Error ? err.message : String(err)}`, 500);
+        return deny(draIssue(err instanceof Error ? err.message : String(err)), 500);
       }
       const draPatch = draMoldPatch(pod, target, template.metadata?.name ?? '');
       req.log.info({ pod: podName, order, template: template.metadata?.name, why: choice.why }, 'moldable pod (DRA)');

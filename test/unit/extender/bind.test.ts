@@ -5,10 +5,11 @@
 // missing pod).
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { PLACEMENT_ANNOTATION } from '../../../api/labels.js';
 import { buildExtender } from '../../../extender/app.js';
 import { apiMessage, bindingFor, conflictOutcome, type Binder, type BindOutcome } from '../../../extender/binder.js';
 import { ClusterCache } from '../../../extender/cache.js';
-import { ANNOTATION, parsePlacement } from '../../../extender/kube.js';
+import { parsePlacement } from '../../../extender/kube.js';
 import type { ExtenderBindingArgs } from '../../../extender/schemas.js';
 import { ProfileBook } from '../../../policy/workload/job.js';
 import { counts, minutes, node, pod } from './builders.js';
@@ -17,14 +18,14 @@ const ARGS: ExtenderBindingArgs = { PodName: 'p', PodNamespace: 'jobs', PodUID: 
 
 describe('bindingFor', () => {
   it('binds the pod to the node with its UID as a precondition and the annotations to copy', () => {
-    expect(bindingFor(ARGS, { [ANNOTATION.placement]: '{"node":"gpu-1"}' })).toEqual({
+    expect(bindingFor(ARGS, { [PLACEMENT_ANNOTATION]: '{"node":"gpu-1"}' })).toEqual({
       apiVersion: 'v1',
       kind: 'Binding',
       metadata: {
         name: 'p',
         namespace: 'jobs',
         uid: 'uid-p',
-        annotations: { [ANNOTATION.placement]: '{"node":"gpu-1"}' },
+        annotations: { [PLACEMENT_ANNOTATION]: '{"node":"gpu-1"}' },
       },
       target: { apiVersion: 'v1', kind: 'Node', name: 'gpu-1' },
     });
@@ -116,7 +117,7 @@ describe('the bind verb', () => {
     const { cache, bind } = setup(binder);
     expect(await bind()).toEqual({ status: 200, body: { Error: '' } });
     expect(binds.map((b) => b.args)).toEqual([ARGS]);
-    const placement = parsePlacement(binds[0]?.annotations[ANNOTATION.placement]);
+    const placement = parsePlacement(binds[0]?.annotations[PLACEMENT_ANNOTATION]);
     expect(placement).toEqual({
       node: 'gpu-1',
       slices: { '1g.5gb': 1 },
@@ -137,7 +138,7 @@ describe('the bind verb', () => {
     expect((await bind()).body).toEqual({ Error: '' });
     expect((await bind()).body).toEqual({ Error: '' });
     expect(binds).toHaveLength(2);
-    expect(binds[1]?.annotations[ANNOTATION.placement]).toContain('"node":"gpu-1"');
+    expect(binds[1]?.annotations[PLACEMENT_ANNOTATION]).toContain('"node":"gpu-1"');
     expect(counts(cache.nodeState('gpu-1')?.used)).toEqual({ '1g.5gb': 1 });
   });
 
