@@ -81,6 +81,11 @@ export interface PodFacts {
    * of the pod is known and allocated; undefined otherwise (any GPU of the node may then be in use).
    */
   readonly claimDevices: readonly string[] | undefined;
+  /**
+   * Its MIG slices come from ResourceClaims (`withClaims`): only a DRA node's allocator can serve them, as only
+   * a device-plugin node serves `nvidia.com/mig-*`.
+   */
+  readonly viaClaims: boolean;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -266,6 +271,7 @@ export function podFacts(pod: V1Pod): PodFacts {
     deleting: pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null,
     claims: pod.spec?.resourceClaims?.length ?? 0,
     claimDevices: undefined,
+    viaClaims: false,
   };
 }
 
@@ -290,10 +296,14 @@ export function withClaims(f: PodFacts, pod: V1Pod, claimOf: (name: string) => C
   if (f.claims === 0) return f;
   const names = podClaimNames(pod);
   const slices = new Map(f.slices);
+  let viaClaims = f.viaClaims;
   let devices: string[] | undefined = names.length === f.claims ? [] : undefined;
   for (const name of names) {
     const claim = claimOf(name);
-    for (const [p, n] of Object.entries(claimMigDemand(claim?.spec) ?? {})) slices.set(p, (slices.get(p) ?? 0) + n);
+    for (const [p, n] of Object.entries(claimMigDemand(claim?.spec) ?? {})) {
+      slices.set(p, (slices.get(p) ?? 0) + n);
+      viaClaims = true;
+    }
     const results = claim?.status?.allocation?.devices?.results;
     if (results === undefined) {
       devices = undefined;
@@ -305,7 +315,7 @@ export function withClaims(f: PodFacts, pod: V1Pod, claimOf: (name: string) => C
       else devices?.push(r.device);
     }
   }
-  return { ...f, slices, claimDevices: devices };
+  return { ...f, slices, claimDevices: devices, viaClaims };
 }
 
 // Informer caches replace an object on every change and never mutate it, so facts can be kept per object.

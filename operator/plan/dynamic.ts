@@ -69,14 +69,23 @@ function gpuStates(
   return { gpus, refs };
 }
 
-/** Pending pods as demands for profiles that some node of the policy offers; deadlines in minutes. */
+/**
+ * Pending pods as demands for profiles that some node of the policy can give them; deadlines in minutes. A
+ * pod asking through ResourceClaims can only get a slice on a DRA node, one asking for `nvidia.com/mig-*` only
+ * on a device-plugin node: neither is demand for the other kind, or a policy would drain GPUs for pods that
+ * cannot land there.
+ */
 export function pendingDemands(pending: readonly PodFacts[], views: readonly NodeView[]): PendingDemand[] {
-  const offered = new Set<string>();
-  for (const v of views) for (const p of v.model.profiles) offered.add(p.name);
+  const offered = { dra: new Set<string>(), plugin: new Set<string>() };
+  for (const v of views) {
+    const kind = v.facts.dra ? offered.dra : offered.plugin;
+    for (const p of v.model.profiles) kind.add(p.name);
+  }
   const out: PendingDemand[] = [];
   for (const pod of pending) {
+    const served = pod.viaClaims ? offered.dra : offered.plugin;
     for (const [profile, n] of pod.slices) {
-      if (!offered.has(profile)) continue;
+      if (!served.has(profile)) continue;
       const deadline = pod.deadline === undefined ? Infinity : pod.deadline / MINUTE;
       for (let i = 0; i < n; i++) out.push({ profile, deadline });
     }

@@ -106,6 +106,9 @@ describe('facts: DRA nodes and claim pods', () => {
     const f = withClaims(podFacts(pod), pod, (name) => claims.get(name));
     expect(f.claimDevices).toEqual(['gpu-0-mig-2g10gb-14-2']);
     expect([...f.slices]).toEqual([['2g.10gb', 1]]);
+    // Its slices come from claims: only a DRA node can serve them.
+    expect(f.viaClaims).toBe(true);
+    expect(podFacts(pod).viaClaims).toBe(false);
     // One claim not known yet: which GPU the pod holds is unknown, its known demand still counts.
     const partial = withClaims(podFacts(pod), pod, (name) => (name === 'a' ? claims.get(name) : undefined));
     expect(partial.claimDevices).toBeUndefined();
@@ -252,16 +255,25 @@ describe('planner: DRA nodes', () => {
     expect(c.violations).toEqual([]);
   });
 
-  it('a dynamic controller (greedy) supplies pending demand on a DRA node', () => {
+  it('each kind of node is carved only for the pods it can serve: claims on DRA, nvidia.com/mig-* elsewhere', () => {
+    // Two policies side by side, as in a mixed cluster: both see every pending pod.
     const c = new FakeCluster();
+    c.configText =
+      'version: v1\nmig-configs:\n  all-7g:\n    - devices: all\n      mig-enabled: true\n      mig-devices: {"7g.40gb": 1}\n';
     c.addNode(draNode('d1', { pool: 'a' }));
     c.setDraLayouts('d1', ALL_7G);
-    c.partitions.push(partition('d', { nodeSelector: pool, mode: 'Dynamic', dynamic: { controller: 'greedy' } }));
-    c.pods.push(migPod('7g.40gb', { node: 'd1', gpu: 0 }), migPod('3g.20gb'));
+    c.addNode(gpuNode('n1', { pool: 'b', [MIG_CONFIG_LABEL]: 'all-7g', [MIG_STATE_LABEL]: 'success' }));
+    const greedy = { mode: 'Dynamic' as const, dynamic: { controller: 'greedy' } };
+    c.partitions.push(partition('d', { nodeSelector: pool, ...greedy }));
+    c.partitions.push(partition('n', { nodeSelector: { matchLabels: { pool: 'b' } }, ...greedy }));
+    // A device-plugin pod can never land on d1 and a claim pod never on n1: neither may reshape them.
+    c.claims.set('waiting', migClaim('3g.20gb'));
+    c.pods.push(migPod('1g.5gb'), namedClaimPod('waiting'));
     c.settle();
-    expect(c.draLayouts('d1')[0]).toBe('7g.40gb');
-    expect(c.draLayouts('d1')[1]).toContain('3g.20gb');
-    expect(c.status('d')?.lastDecisionTime).toBeDefined();
+    expect(c.draLayouts('d1').filter((l) => l.includes('3g.20gb'))).toHaveLength(1);
+    expect(c.draLayouts('d1').some((l) => l.includes('1g.5gb'))).toBe(false);
+    expect(c.layouts('n1').filter((l) => l.includes('1g.5gb'))).toHaveLength(1);
+    expect(c.layouts('n1').some((l) => l.includes('3g.20gb'))).toBe(false);
     expect(c.violations).toEqual([]);
   });
 
