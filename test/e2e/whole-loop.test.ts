@@ -9,7 +9,6 @@ import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigPartition } from '../../api/types.js';
-import { renderMigPartedConfig } from '../../operator/migparted.js';
 import { findGpuModel, type GpuModel } from '../../policy/mig/catalog.js';
 import { bindChartRbac, type ChartRbac } from '../support/chart-rbac.js';
 import {
@@ -39,6 +38,14 @@ import {
   type InstantSample,
   type RunningPrometheus,
 } from '../support/prometheus.js';
+import {
+  applyDynamicPartition,
+  createMigPartedConfig,
+  describePod,
+  readPartition,
+  submitAt,
+  waitAllSucceeded,
+} from './loop.js';
 import { paperPods, type PlannedPod } from './workload.js';
 
 /** Simulated minutes per real minute: the paper's 70-minute burst of 250 jobs arrives in 70 s. */
@@ -46,7 +53,6 @@ const TIME_SCALE = 60;
 const POD_COUNT = 250;
 const NODES = 4;
 const GPUS_PER_NODE = 8;
-const CONFIG_MAP = 'mig-parted-config';
 /** After the last pod is created, how long the rest may take (the longest job runs about 35 s). */
 const DRAIN_TIMEOUT_MS = 240_000;
 
@@ -94,72 +100,16 @@ function panelPeaks(title: string, range: string): string[] {
 
 const outcome = { submittedMs: 0, finishedMs: 0, pods: [] as V1Pod[] };
 
-/** Applies a MigPartition over some of the nodes with kubectl, as a cluster operator would. */
+/** A Dynamic MigPartition over some of the nodes, with the run's limits. */
 async function applyPartition(name: string, nodes: string[], dynamic: Record<string, string>): Promise<void> {
-  const doc = {
-    apiVersion: 'smartmig.io/v1alpha1',
-    kind: 'MigPartition',
-    metadata: { name },
-    spec: {
-      nodeSelector: {
-        matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodes }],
-      },
-      gpuModel: model.name,
-      mode: 'Dynamic',
-      dynamic,
-      limits: { decisionInterval: '1s', minDwell: '10s', maxNodesReconfiguring: 2, drain: 'WaitIdle' },
-    },
-  };
-  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(doc) });
+  const limits = { decisionInterval: '1s', minDwell: '10s', maxNodesReconfiguring: 2, drain: 'WaitIdle' };
+  await applyDynamicPartition(name, { nodes, gpuModel: model.name, dynamic, limits });
 }
 
-async function partition(name = run): Promise<MigPartition> {
-  return (await custom.getClusterCustomObject({
-    group: 'smartmig.io',
-    version: 'v1alpha1',
-    plural: 'migpartitions',
-    name,
-  })) as MigPartition;
-}
+const partition = (name = run): Promise<MigPartition> => readPartition(custom, name);
 
 function assertAllRunning(): void {
   for (const c of children) assertRunning(c);
-}
-
-/** Creates each pod at its (compressed) release time; resolves when the last one exists. */
-async function submit(pods: readonly PlannedPod[]): Promise<void> {
-  const start = Date.now();
-  const creations: Promise<unknown>[] = [];
-  for (const p of pods) {
-    const wait = start + p.atMs - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    creations.push(core.createNamespacedPod({ namespace, body: p.pod }));
-  }
-  await Promise.all(creations);
-}
-
-function describePod(p: V1Pod): string {
-  const s = p.status;
-  return `${p.metadata?.name} ${s?.phase} on ${p.spec?.nodeName ?? '(unbound)'}: ${s?.reason ?? ''} ${s?.message ?? ''}`;
-}
-
-/** Polls the pods until all succeeded; a Failed pod ends the wait at once. */
-async function waitAllSucceeded(timeoutMs: number): Promise<V1Pod[]> {
-  const { pods, failed } = await waitFor(
-    async () => {
-      assertAllRunning();
-      const pods = (await core.listNamespacedPod({ namespace })).items;
-      const failed = pods.filter((p) => p.status?.phase === 'Failed');
-      const done = pods.filter((p) => p.status?.phase === 'Succeeded').length;
-      return (failed.length > 0 || done === POD_COUNT) && { pods, failed };
-    },
-    { description: `all ${POD_COUNT} pods to succeed`, timeoutMs, intervalMs: 2000 },
-  ).catch(async (err: unknown) => {
-    const pods = (await core.listNamespacedPod({ namespace })).items.filter((p) => p.status?.phase !== 'Succeeded');
-    throw new Error(`${(err as Error).message}\nnot succeeded:\n${pods.slice(0, 15).map(describePod).join('\n')}`);
-  });
-  if (failed.length > 0) throw new Error(`pods failed:\n${failed.slice(0, 10).map(describePod).join('\n')}`);
-  return pods;
 }
 
 async function metrics(which: keyof typeof url): Promise<Sample[]> {
@@ -170,16 +120,7 @@ beforeAll(async () => {
   prometheusBinary(); // fail now, with how to install it, rather than after minutes of setup
   await ensureCrd();
   namespace = await createTestNamespace(admin, 'e2e');
-  const configMap = `${namespace}/${CONFIG_MAP}`;
-  // The mig-parted ConfigMap as the GPU operator would ship it: fake-gpu (mig-manager) and the operator share it.
-  const start = {
-    version: 'v1' as const,
-    'mig-configs': { 'all-1g.5gb': [{ devices: 'all' as const, 'mig-enabled': true, 'mig-devices': { '1g.5gb': 7 } }] },
-  };
-  await core.createNamespacedConfigMap({
-    namespace,
-    body: { metadata: { name: CONFIG_MAP }, data: { 'config.yaml': renderMigPartedConfig(start) } },
-  });
+  const configMap = await createMigPartedConfig(core, namespace);
   const release = run;
   rbac.push(
     await bindChartRbac({
@@ -283,9 +224,13 @@ describe('the whole loop: scheduler, extender, operator and emulated GPUs', () =
     // The initial layout has no 7g slice: the workload can only finish if the operator repartitions.
     expect(wanted.get('7g.40gb') ?? 0).toBeGreaterThan(POD_COUNT / 2);
     const started = Date.now();
-    await submit(planned);
+    await submitAt(core, namespace, planned);
     outcome.submittedMs = Date.now() - started;
-    outcome.pods = await waitAllSucceeded(DRAIN_TIMEOUT_MS);
+    outcome.pods = await waitAllSucceeded(core, namespace, POD_COUNT, {
+      timeoutMs: DRAIN_TIMEOUT_MS,
+      intervalMs: 2000,
+      check: assertAllRunning,
+    });
     outcome.finishedMs = Date.now() - started;
     console.log(
       `[e2e] ${POD_COUNT} pods (${[...wanted].map(([p, n]) => `${n}× ${p}`).join(', ')}) submitted in ` +

@@ -2,7 +2,7 @@
 // release times, work and deadlines are divided by one time scale, so every component (extender, operator,
 // fake-gpu) sees the same, faster clock. Each pod asks for the slice a user would pick: the smallest profile
 // whose run time meets the deadline, else the largest.
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Affinity, V1Pod } from '@kubernetes/client-node';
 import { computeProfiles, type GpuModel, type MigProfile } from '../../policy/mig/catalog.js';
 import { PAPER_PROFILES, generatePaperWorkload, speedupOn, type Job } from '../../policy/workload/index.js';
 
@@ -40,6 +40,19 @@ export function profileFor(job: Job, model: GpuModel): MigProfile {
   return fits ?? (bySize[bySize.length - 1] as MigProfile);
 }
 
+/** Required node affinity to exactly these nodes (by `kubernetes.io/hostname`). */
+export function onNodes(nodeNames: readonly string[]): V1Affinity {
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...nodeNames] }] },
+        ],
+      },
+    },
+  };
+}
+
 /** A number as the annotations take it: plain decimals, never exponent notation. */
 const decimal = (x: number, digits: number): string => x.toFixed(digits).replace(/\.?0+$/, '');
 
@@ -66,15 +79,7 @@ export function paperPods(o: WorkloadOptions): PlannedPod[] {
         schedulerName: o.schedulerName,
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 0,
-        affinity: {
-          nodeAffinity: {
-            requiredDuringSchedulingIgnoredDuringExecution: {
-              nodeSelectorTerms: [
-                { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...o.nodeNames] }] },
-              ],
-            },
-          },
-        },
+        affinity: onNodes(o.nodeNames),
         containers: [
           {
             name: 'job',

@@ -3,17 +3,10 @@
 // claim from it, and the stock kube-scheduler 1.37 allocates that claim on a fake-gpu DRA node, taking the
 // first firstAvailable subrequest that fits: smartmig's choice, or the next once the choice's devices are
 // tainted away.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  ResourceV1Api,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, ResourceV1Api, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subrequestName } from '../../dra/claim-templates.js';
@@ -36,55 +29,16 @@ import {
   uniqueName,
   waitFor,
 } from '../support/cluster.js';
+import { makeServingCerts, registerPodWebhook } from '../support/webhook.js';
 
 const admin = loadKubeConfig('admin');
 const core = admin.makeApiClient(CoreV1Api);
 const resource = admin.makeApiClient(ResourceV1Api);
 const objects = admin.makeApiClient(CustomObjectsApi);
-const hooks = admin.makeApiClient(AdmissionregistrationV1Api);
 const A100 = findGpuModel('A100-40GB') as GpuModel;
 const RULES = { group: 'resource.k8s.io', version: 'v1', plural: 'devicetaintrules' };
 const ACCEPTED = ['1g.5gb', '2g.10gb', '3g.20gb'];
 const run = uniqueName('dramold');
-
-/** A self-signed CA and a serving certificate for 127.0.0.1, in `dir`. */
-function makeCerts(dir: string): void {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=ca',
-  );
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'tls.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'tls.crt',
-    '-days',
-    '1',
-    '-extfile',
-    'san.cnf',
-  );
-}
 
 describe('DRA moldable pods: webhook, claim template and the real allocator', () => {
   let namespace = '';
@@ -180,7 +134,7 @@ describe('DRA moldable pods: webhook, claim template and the real allocator', ()
 
     const dir = mkdtempSync(join(tmpdir(), 'smartmig-dra-webhook-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    makeCerts(dir);
+    makeServingCerts(dir);
     const ext = await startExtender({
       host: '127.0.0.1',
       port: 0,
@@ -190,46 +144,16 @@ describe('DRA moldable pods: webhook, claim template and the real allocator', ()
       logLevel: 'warn',
     });
     cleanups.push(() => ext.close());
-    const webhookName = `${run}.smartmig.io`;
-    await hooks.createMutatingWebhookConfiguration({
-      body: {
-        metadata: { name: webhookName },
-        webhooks: [
-          {
-            name: 'mold.smartmig.io',
-            admissionReviewVersions: ['v1'],
-            sideEffects: 'NoneOnDryRun',
-            failurePolicy: 'Fail',
-            timeoutSeconds: 10,
-            clientConfig: { url: `${ext.url}/mutate`, caBundle: readFileSync(join(dir, 'ca.crt')).toString('base64') },
-            rules: [
-              {
-                operations: ['CREATE'],
-                apiGroups: [''],
-                apiVersions: ['v1'],
-                resources: ['pods'],
-                scope: 'Namespaced',
-              },
-            ],
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-          },
-        ],
-      },
-    });
-    cleanups.push(() => hooks.deleteMutatingWebhookConfiguration({ name: webhookName }));
-    // The API server picks up new webhook configurations asynchronously: wait for a denial to prove it.
-    await waitFor(
-      async () => {
-        try {
-          const body = moldablePod('probe', { 'smartmig.io/allocation': 'never' });
-          await core.createNamespacedPod({ namespace, dryRun: 'All', body });
-          return false;
-        } catch (err) {
-          return statusCode(err) === 400;
-        }
-      },
-      { description: 'the webhook to be active', timeoutMs: 30_000, intervalMs: 500 },
+    const hook = { name: `${run}.smartmig.io`, url: `${ext.url}/mutate`, certDir: dir, namespace };
+    // A pod whose allocation the webhook cannot read is refused: once it is, the API server calls the extender.
+    const remove = await registerPodWebhook(admin, hook, () =>
+      core.createNamespacedPod({
+        namespace,
+        dryRun: 'All',
+        body: moldablePod('probe', { 'smartmig.io/allocation': 'never' }),
+      }),
     );
+    cleanups.push(remove);
   }, 120_000);
 
   afterAll(async () => {

@@ -2,14 +2,14 @@
 // smartmig-scheduler of hack/local-up.sh, full Node lists through a kube-scheduler this test starts) and
 // pods land where the heuristic says; bind is idempotent and conflict-safe against the real API server;
 // the API server calls the webhook over HTTPS and moldable pods get their slice.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExtender, type RunningExtender } from '../../extender/main.js';
 import { grantExtenderRbac } from './extender-cluster.js';
@@ -28,6 +28,7 @@ import {
   uniqueName,
   waitFor,
 } from '../support/cluster.js';
+import { makeServingCerts, registerPodWebhook } from '../support/webhook.js';
 
 const MIG_1G = 'nvidia.com/mig-1g.5gb';
 const MIG_4G = 'nvidia.com/mig-4g.20gb';
@@ -351,41 +352,7 @@ describe('the admission webhook, called by the API server', () => {
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smartmig-webhook-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=smartmig-test-ca',
-    );
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=127.0.0.1');
-    writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      'tls.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'tls.crt',
-      '-days',
-      '1',
-      '-extfile',
-      'san.cnf',
-    );
+    makeServingCerts(dir);
     const ext = await startExtender({
       host: '127.0.0.1',
       port: 0,
@@ -399,49 +366,16 @@ describe('the admission webhook, called by the API server', () => {
     await createNode('wide', { [MIG_4G]: 1 });
     await cacheKnowsNodes(ext.url, readFileSync(join(dir, 'ca.crt')));
     webhookName = `${run}.smartmig.io`;
-    const hooks = admin.makeApiClient(AdmissionregistrationV1Api);
-    await hooks.createMutatingWebhookConfiguration({
-      body: {
-        metadata: { name: webhookName },
-        webhooks: [
-          {
-            name: 'mold.smartmig.io',
-            admissionReviewVersions: ['v1'],
-            sideEffects: 'NoneOnDryRun',
-            failurePolicy: 'Fail',
-            timeoutSeconds: 10,
-            clientConfig: { url: `${ext.url}/mutate`, caBundle: readFileSync(join(dir, 'ca.crt')).toString('base64') },
-            rules: [
-              {
-                operations: ['CREATE'],
-                apiGroups: [''],
-                apiVersions: ['v1'],
-                resources: ['pods'],
-                scope: 'Namespaced',
-              },
-            ],
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-          },
-        ],
-      },
-    });
-    cleanups.push(() => hooks.deleteMutatingWebhookConfiguration({ name: webhookName }));
-    // The API server picks up new webhook configurations asynchronously: wait for a denial to prove it.
-    await waitFor(
-      async () => {
-        try {
-          await core.createNamespacedPod({
-            namespace,
-            dryRun: 'All',
-            body: gpuPod('probe', MIG_1G, { schedulerName: 'nobody', annotations: { 'smartmig.io/work': 'never' } }),
-          });
-          return false;
-        } catch (err) {
-          return statusCode(err) === 400;
-        }
-      },
-      { description: 'the webhook to be active', timeoutMs: 30_000, intervalMs: 500 },
+    const hook = { name: webhookName, url: `${ext.url}/mutate`, certDir: dir, namespace };
+    // A pod with an unreadable work annotation is refused: once it is, the API server calls the extender.
+    const remove = await registerPodWebhook(admin, hook, () =>
+      core.createNamespacedPod({
+        namespace,
+        dryRun: 'All',
+        body: gpuPod('probe', MIG_1G, { schedulerName: 'nobody', annotations: { 'smartmig.io/work': 'never' } }),
+      }),
     );
+    cleanups.push(remove);
   }, 120_000);
 
   it('gives a moldable pod the slowest free slice that meets its deadline', async () => {
